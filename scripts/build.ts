@@ -1,0 +1,22 @@
+/**
+ * npm run build → bin/mcias: one self-contained executable with migrations, htmx,
+ * CSS and API-docs assets embedded. Version and commit are baked in.
+ */
+import { $ } from "bun";
+import pkg from "../package.json" with { type: "json" };
+
+const commit = (await $`git rev-parse --short=12 HEAD`.nothrow().quiet().text()).trim() || "unknown";
+const dirty = (await $`git status --porcelain --untracked-files=no`.nothrow().quiet().text()).trim() ? "-dirty" : "";
+const outfile = process.argv[2] ?? "bin/mcias";
+const target = process.argv[3];
+
+const args = [
+  "build", "--compile", "--minify-syntax", "--sourcemap=none",
+  `--define=MCIAS_VERSION=${JSON.stringify(pkg.version)}`,
+  `--define=MCIAS_COMMIT=${JSON.stringify(commit + dirty)}`,
+  ...(target ? [`--target=${target}`] : []),
+  "src/main.ts", "--outfile", outfile,
+];
+const proc = Bun.spawnSync([process.execPath, ...args], { stdout: "inherit", stderr: "inherit" });
+if (proc.exitCode !== 0) process.exit(proc.exitCode ?? 1);
+console.log(`built ${outfile} (mcias ${pkg.version}, commit ${commit}${dirty})`);

@@ -1,0 +1,36 @@
+/**
+ * The REST API: one Elysia instance per resource, assembled here. Handlers are thin;
+ * errors map in one place; the sealed guard answers 503 for every /v1 route except
+ * health, vault status and unseal.
+ */
+import { Elysia } from "elysia";
+import type { Logger } from "../log";
+import type { Services } from "../services";
+import { docsRoutes } from "./docs";
+import { errorResponse, mapError } from "./errors";
+import type { Limiters } from "./limiters";
+import { accountRoutes } from "./routes/accounts";
+import { auditRoutes } from "./routes/audit";
+import { authRoutes } from "./routes/auth";
+import { systemRoutes } from "./routes/system";
+import { tokenRoutes } from "./routes/tokens";
+
+const OPEN_WHILE_SEALED = new Set(["/v1/health", "/v1/vault/status", "/v1/vault/unseal"]);
+
+export function createApi(s: Services, limiters: Limiters, log: Logger) {
+  return new Elysia({ normalize: false, name: "mcias-api", seed: s.id })
+    .onError({ as: "global" }, ({ code, error, path }) => mapError(code, error, log, path))
+    .onRequest(({ request }) => {
+      if (!s.deps.vault.isSealed()) return;
+      const path = new URL(request.url).pathname;
+      if (path.startsWith("/v1/") && !OPEN_WHILE_SEALED.has(path)) return errorResponse("vault_sealed", "vault is sealed");
+    })
+    .use(docsRoutes())
+    .use(systemRoutes(s, limiters))
+    .use(authRoutes(s, limiters))
+    .use(tokenRoutes(s, limiters))
+    .use(accountRoutes(s))
+    .use(auditRoutes(s));
+}
+
+export type Api = ReturnType<typeof createApi>;

@@ -1,0 +1,40 @@
+/**
+ * The one place errors become responses: {"error","code"}. AppErrors show their safe
+ * message; validation errors name the field (never its value, which may be a
+ * password); anything unexpected is a bare 500 with details only in the log.
+ */
+import { AppError, ERROR_STATUS, type ErrorCode } from "../errors";
+import type { Logger } from "../log";
+
+export function errorResponse(code: ErrorCode, message: string, retryAfter?: number): Response {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (retryAfter !== undefined) headers["retry-after"] = String(retryAfter);
+  return new Response(JSON.stringify({ error: message, code }), { status: ERROR_STATUS[code], headers });
+}
+
+interface ValidationLike { all?: { path?: string; summary?: string; message?: string }[] ; type?: string }
+
+function validationMessage(err: unknown): string {
+  const first = (err as ValidationLike).all?.[0];
+  const path = first?.path && first.path !== "" ? first.path : "body";
+  // Schema messages describe the expected type/constraint, never the received value.
+  const why = (first?.summary ?? first?.message ?? "invalid value").replace(/\s+/g, " ").slice(0, 120);
+  return `invalid ${path}: ${why}`;
+}
+
+export function mapError(code: string | number, error: unknown, log: Logger, path: string): Response {
+  if (error instanceof AppError) return errorResponse(error.code, error.message, error.retryAfter);
+  switch (code) {
+    case "VALIDATION":
+      return errorResponse("bad_request", validationMessage(error));
+    case "PARSE":
+      return errorResponse("bad_request", "malformed JSON body");
+    case "NOT_FOUND":
+      return errorResponse("not_found", "no such route");
+    case "INVALID_COOKIE_SIGNATURE":
+      return errorResponse("bad_request", "invalid cookie");
+  }
+  const e = error as Error;
+  log.error("unhandled error", { path, error: e?.name ?? "Error", message: e?.message?.slice(0, 300) ?? String(error).slice(0, 300) });
+  return errorResponse("internal", "internal error");
+}

@@ -1,0 +1,52 @@
+/** Health, public keys, vault state. */
+import { Elysia, t } from "elysia";
+import type { Services } from "../../services";
+import { authPlugin } from "../plugins/auth";
+import { Closed, ErrorBody, responses } from "../schemas/common";
+import type { Limiters } from "../limiters";
+
+const Jwk = t.Object({
+  kty: t.Literal("OKP"), crv: t.Literal("Ed25519"), x: t.String(), kid: t.String(), use: t.Literal("sig"), alg: t.Literal("EdDSA"),
+}, { ...Closed, title: "JWK" });
+const VaultStatus = t.Object({ sealed: t.Boolean() }, { ...Closed, title: "VaultStatus" });
+
+export const systemRoutes = (s: Services, limiters: Limiters) =>
+  new Elysia()
+    .use(authPlugin(s))
+    .get("/v1/health", ({ set }) => {
+      if (s.deps.vault.isSealed()) {
+        set.status = 503;
+        return { status: "sealed" as const };
+      }
+      return { status: "ok" as const };
+    }, {
+      detail: { tags: ["system"], summary: "Liveness; 503 while sealed" },
+      response: { 200: t.Object({ status: t.Literal("ok") }, Closed), 503: t.Object({ status: t.Literal("sealed") }, Closed) },
+    })
+    .get("/v1/keys/public", () => s.tokens.publicJwk(), {
+      detail: { tags: ["system"], summary: "The token-signing public key as a JWK" },
+      response: responses({ 200: Jwk }),
+    })
+    .get("/.well-known/jwks.json", () => ({ keys: [s.tokens.publicJwk()] }), {
+      detail: { tags: ["system"], summary: "JWK Set for local token verification" },
+      response: responses({ 200: t.Object({ keys: t.Array(Jwk) }, Closed) }),
+    })
+    .get("/v1/vault/status", () => s.vault.status(), {
+      detail: { tags: ["vault"], summary: "Whether the vault is sealed" },
+      response: { 200: VaultStatus },
+    })
+    .post("/v1/vault/unseal", async ({ body, anon }) => {
+      limiters.check("unseal", anon.ip);
+      return s.vault.unseal(anon, body.passphrase);
+    }, {
+      parse: "json", body: t.Object({ passphrase: t.String({ minLength: 1, maxLength: 1024 }) }, { ...Closed, title: "UnsealRequest" }),
+      detail: { tags: ["vault"], summary: "Unseal with the passphrase (rate limited per IP)" },
+      response: responses({ 200: t.Object({ sealed: t.Literal(false) }, Closed) }),
+    })
+    .post("/v1/vault/seal", ({ ctx }) => s.vault.seal(ctx), {
+      auth: true,
+      detail: { tags: ["vault"], summary: "Seal the vault (admin); the key is wiped from memory" },
+      response: responses({ 200: t.Object({ sealed: t.Literal(true) }, Closed) }),
+    });
+
+export { ErrorBody };

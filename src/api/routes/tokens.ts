@@ -1,0 +1,28 @@
+/** /v1/token: validation and revocation. */
+import { Elysia, t } from "elysia";
+import type { Services } from "../../services";
+import { authPlugin } from "../plugins/auth";
+import type { Limiters } from "../limiters";
+import { Closed, responses } from "../schemas/common";
+import { ValidateBody, ValidateResponse } from "../schemas/auth";
+
+export const tokenRoutes = (s: Services, limiters: Limiters) =>
+  new Elysia({ prefix: "/v1/token", detail: { tags: ["tokens"] } })
+    .use(authPlugin(s))
+    .post("/validate", ({ body, anon }) => {
+      limiters.check("validate", anon.ip);
+      return s.tokens.validate(body.token);
+    }, {
+      parse: "json", body: ValidateBody,
+      detail: { summary: "Check a token: signature, claims, revocation and account status", security: [] },
+      response: responses({ 200: ValidateResponse }),
+    })
+    .delete("/:jti", ({ ctx, params, set }) => {
+      s.tokens.revoke(ctx, params.jti);
+      set.status = 204;
+    }, {
+      auth: true,
+      params: t.Object({ jti: t.String({ maxLength: 64 }) }, Closed),
+      detail: { summary: "Revoke a token (admin, or who may manage its account)" },
+      response: responses({ 204: t.Void() }),
+    });

@@ -1,0 +1,30 @@
+import { t } from "elysia";
+import { Closed, Password, RoleName, Tag, Time, Username } from "./common";
+
+export const AccountType = t.Union([t.Literal("human"), t.Literal("system")]);
+
+export const CreateAccountBody = t.Object({
+  username: Username,
+  account_type: AccountType,
+  password: t.Optional(Password),
+  roles: t.Optional(t.Array(RoleName, { maxItems: 64 })),
+}, { ...Closed, title: "CreateAccountRequest" });
+
+export const ListAccountsQuery = t.Object({
+  status: t.Optional(t.Union([t.Literal("active"), t.Literal("inactive"), t.Literal("deleted")])),
+  account_type: t.Optional(AccountType),
+}, Closed);
+
+export const UpdateAccountBody = t.Object({
+  status: t.Optional(t.Union([t.Literal("active"), t.Literal("inactive")])),
+}, { ...Closed, title: "UpdateAccountRequest" });
+
+export const SetPasswordBody = t.Object({ password: Password }, { ...Closed, title: "SetPasswordRequest" });
+export const Roles = t.Object({ roles: t.Array(RoleName, { maxItems: 64 }) }, { ...Closed, title: "Roles" });
+export const GrantRoleBody = t.Object({ role: RoleName }, { ...Closed, title: "GrantRoleRequest" });
+export const RoleParams = t.Object({ id: t.String({ maxLength: 36 }), role: t.String({ maxLength: 64 }) }, Closed);
+export const Tags = t.Object({ tags: t.Array(Tag, { maxItems: 64 }) }, { ...Closed, title: "Tags" });
+
+export const TokenInfo = t.Object({
+  jti: t.String(), issued_at: Time, expires_at: Time, revoked_at: t.Union([Time, t.Null()]),
+}, { ...Closed, title: "TokenInfo" });

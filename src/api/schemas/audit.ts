@@ -1,0 +1,28 @@
+import { t } from "elysia";
+import { Closed, Time } from "./common";
+
+export const AuditQuery = t.Object({
+  account: t.Optional(t.String({ maxLength: 64 })),
+  type: t.Optional(t.String({ maxLength: 64 })),
+  since: t.Optional(t.String({ maxLength: 40 })),
+  until: t.Optional(t.String({ maxLength: 40 })),
+  limit: t.Optional(t.String({ pattern: "^[0-9]{1,4}$", description: "1..500, default 100" })),
+  cursor: t.Optional(t.String({ maxLength: 20 })),
+}, Closed);
+
+export const AuditEvent = t.Object({
+  id: t.Number(),
+  time: Time,
+  type: t.String(),
+  actor_id: t.Union([t.String(), t.Null()]),
+  actor: t.Union([t.String(), t.Null()]),
+  target_id: t.Union([t.String(), t.Null()]),
+  target: t.Union([t.String(), t.Null()]),
+  ip: t.Union([t.String(), t.Null()]),
+  details: t.Record(t.String(), t.Unknown()),
+}, { ...Closed, title: "AuditEvent" });
+
+export const AuditPage = t.Object({
+  events: t.Array(AuditEvent),
+  next_cursor: t.Union([t.String(), t.Null()]),
+}, { ...Closed, title: "AuditPage" });

@@ -1,0 +1,58 @@
+/**
+ * The composition root: builds store, vault, services, limiters and the HTTP app
+ * once. `serve` calls it with the real config; tests call it with a temp database.
+ */
+import { Elysia } from "elysia";
+import { createApi } from "./api/app";
+import { createLimiters, type Limiters } from "./api/limiters";
+import type { Config } from "./config/schema";
+import { createLogger, type Logger } from "./log";
+import { createServices, systemClock, type Clock, type Services } from "./services";
+import { createStore, migrate, openDatabase, type Store } from "./store";
+import { createVault } from "./vault/vault";
+import { createUi } from "./ui";
+
+export interface AppOptions {
+  config: Config;
+  log?: Logger;
+  clock?: Clock;
+  /** Where the passphrase variable is read from (defaults to the process environment). */
+  env?: Record<string, string | undefined>;
+}
+
+export interface App {
+  services: Services;
+  store: Store;
+  limiters: Limiters;
+  log: Logger;
+  /** Handles one request (client IP already recorded by the server). */
+  handle(req: Request): Promise<Response>;
+  close(): void;
+}
+
+export async function createApp(opts: AppOptions): Promise<App> {
+  const log = opts.log ?? createLogger();
+  const clock = opts.clock ?? systemClock;
+  const db = openDatabase(opts.config.database.path);
+  migrate(db);
+  const store = createStore(db);
+  const vault = createVault();
+  const services = createServices({ store, vault, config: opts.config, clock, log });
+  await services.vault.startup(opts.env ?? Bun.env);
+  await services.auth.warmUp();
+  const limiters = createLimiters(opts.config.rateLimit, () => clock.now());
+  const root = new Elysia({ normalize: false })
+    .use(createApi(services, limiters, log))
+    .use(createUi(services, limiters, log));
+  return {
+    services,
+    store,
+    limiters,
+    log,
+    handle: (req) => root.handle(req),
+    close() {
+      vault.seal();
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import { defineCommand } from "citty";
+import { VERSION } from "../version";
+import { runCli } from "./run";
+import { isServing, serveCommand } from "./serve";
+import { versionCommand } from "./version";
+import { dbCommand } from "./db";
+import { ctlCommand } from "./ctl";
+
+export const rootCommand = defineCommand({
+  meta: { name: "mcias", version: VERSION, description: "Metacircular Identity and Access System: SSO and IAM for personal apps" },
+  subCommands: { serve: serveCommand, ctl: ctlCommand, db: dbCommand, version: versionCommand },
+});
+
+export async function main(argv: string[]): Promise<void> {
+  const code = await runCli(rootCommand, argv);
+  // serve keeps running until a signal; everything else exits with its code.
+  if (code !== 0 || !isServing()) process.exit(code);
+}

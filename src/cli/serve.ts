@@ -1,0 +1,102 @@
+import { defineCommand } from "citty";
+import { createApp } from "../app";
+import { prepareDevInstance } from "../config/devDefault";
+import { ConfigError, loadConfigFile } from "../config/load";
+import type { Config } from "../config/schema";
+import { parseHostPort } from "../config/validate";
+import { randomPassword } from "../crypto/random";
+import { createLogger } from "../log";
+import { startServer } from "../server";
+import { KeyfileError } from "../vault/masterKey";
+import { WrongMasterKeyError } from "../services/vault";
+import { SchemaTooNewError } from "../store";
+import { configPathFrom } from "./config";
+import { ExitError } from "./run";
+
+let serving = false;
+export const isServing = () => serving;
+
+const fail = (msg: string) => new ExitError(1, `mcias: ${msg}`);
+
+export const serveCommand = defineCommand({
+  meta: { name: "serve", description: "Run the MCIAS HTTPS server (no --config: a development instance in ./mcias-data)" },
+  args: {
+    config: { type: "string", description: "TOML config file (default: $MCIAS_CONFIG, else a development instance)" },
+    listen: { type: "string", description: "Override server.listen_addr (host:port; port 0 picks a free one)" },
+    "check-config": { type: "boolean", description: "Validate the config and exit" },
+  },
+  async run({ args }) {
+    const log = createLogger();
+    const path = configPathFrom(args.config);
+    let config: Config;
+    try {
+      config = path ? loadConfigFile(path) : await prepareDevInstance();
+    } catch (e) {
+      if (e instanceof ConfigError) throw fail(`config error: ${e.message}`);
+      throw e;
+    }
+    if (args.listen) {
+      const hp = parseHostPort(args.listen);
+      if (!hp) throw fail(`--listen: "${args.listen}" is not a host:port`);
+      config = { ...config, server: { ...config.server, listenHost: hp.host, listenPort: hp.port } };
+    }
+    if (args["check-config"]) {
+      console.log(`config ok: ${config.source}`);
+      return;
+    }
+    if (config.server.grpcAddr) log.warn("server.grpc_addr is set but gRPC is not built yet; ignoring it");
+
+    let app;
+    try {
+      app = await createApp({ config, log });
+    } catch (e) {
+      if (e instanceof KeyfileError || e instanceof WrongMasterKeyError || e instanceof SchemaTooNewError) throw fail(e.message);
+      throw e;
+    }
+    if (config.dev) await bootstrapDevAdmin(app);
+    let server;
+    try {
+      server = startServer(app, config);
+    } catch (e) {
+      app.close();
+      throw fail(`cannot listen on ${config.server.listenHost}:${config.server.listenPort}: ${(e as Error).message}`);
+    }
+    serving = true;
+    log.info("listening", { url: server.url, config: config.source, sealed: app.services.deps.vault.isSealed() });
+    if (config.dev) {
+      console.log(`\n  *** MCIAS DEVELOPMENT INSTANCE — not for production ***\n  data: ${config.source}\n  url:  ${server.url}\n`);
+    }
+
+    let stopping = false;
+    const shutdown = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info("shutting down", { signal });
+      await server.stop();
+      app.close();
+      log.info("stopped");
+      process.exit(0);
+    };
+    process.on("SIGTERM", () => void shutdown("SIGTERM"));
+    process.on("SIGINT", () => void shutdown("SIGINT"));
+    process.on("SIGHUP", () => {
+      try {
+        server.reloadTls();
+        log.info("TLS certificate reloaded");
+      } catch (e) {
+        log.error("TLS reload failed; keeping the old certificate", { error: (e as Error).message });
+      }
+    });
+  },
+});
+
+/** First start of a dev instance: an `admin` with a random password, printed once. */
+async function bootstrapDevAdmin(app: Awaited<ReturnType<typeof createApp>>): Promise<void> {
+  if (app.store.accounts.count() > 0) return;
+  const password = randomPassword();
+  await app.services.accounts.create(
+    { ip: null, principal: null, actorName: "mcias-dev-bootstrap", operator: true },
+    { username: "admin", account_type: "human", password, roles: ["admin"] },
+  );
+  console.log(`\n  First start: created account "admin" with password:\n\n      ${password}\n\n  It is shown only this once.`);
+}

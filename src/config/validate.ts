@@ -1,0 +1,194 @@
+/**
+ * Config validation in Authelia's shape: one validator per section, each problem
+ * reported as "section.key: what is wrong". Unknown keys are errors.
+ */
+import { isAbsolute, resolve } from "node:path";
+import { isIP } from "node:net";
+import { parseDuration } from "./duration";
+import { ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME, type Bucket, type Config } from "./schema";
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+type Table = Record<string, unknown>;
+
+const SECTIONS: Record<string, readonly string[]> = {
+  server: ["listen_addr", "tls_cert", "tls_key", "trusted_proxies", "grpc_addr"],
+  database: ["path"],
+  tokens: ["issuer", "default_expiry", "admin_expiry", "service_expiry"],
+  argon2: ["time", "memory"],
+  lockout: ["max_failures", "window", "duration"],
+  master_key: ["passphrase_env", "keyfile"],
+  rate_limit: [
+    "login_rate", "login_burst", "validate_rate", "validate_burst", "unseal_rate", "unseal_burst",
+  ],
+};
+const REQUIRED_SECTIONS = ["server", "database", "tokens", "master_key"];
+
+class Section {
+  constructor(readonly name: string, readonly t: Table) {}
+  key(k: string) { return `${this.name}.${k}`; }
+  has(k: string) { return this.t[k] !== undefined; }
+
+  string(k: string, opts: { required?: boolean; fallback?: string } = {}): string | undefined {
+    const v = this.t[k];
+    if (v === undefined) {
+      if (opts.required && opts.fallback === undefined) throw new ConfigError(`${this.key(k)}: missing`);
+      return opts.fallback;
+    }
+    if (typeof v !== "string") throw new ConfigError(`${this.key(k)}: must be a string`);
+    if (v.trim() === "") throw new ConfigError(`${this.key(k)}: must not be empty`);
+    return v;
+  }
+
+  int(k: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const v = this.t[k];
+    if (v === undefined) return fallback;
+    if (typeof v !== "number" || !Number.isInteger(v)) throw new ConfigError(`${this.key(k)}: must be an integer`);
+    if (v < min) throw new ConfigError(`${this.key(k)}: must be at least ${min}`);
+    if (v > max) throw new ConfigError(`${this.key(k)}: must be at most ${max}`);
+    return v;
+  }
+
+  num(k: string, fallback: number, min: number): number {
+    const v = this.t[k];
+    if (v === undefined) return fallback;
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new ConfigError(`${this.key(k)}: must be a number`);
+    if (v < min) throw new ConfigError(`${this.key(k)}: must be at least ${min}`);
+    return v;
+  }
+
+  duration(k: string, fallback: string): number {
+    const v = this.string(k, { fallback });
+    const ms = parseDuration(v!);
+    if (ms === null) throw new ConfigError(`${this.key(k)}: cannot parse duration "${v}" (use e.g. 720h, 15m, 90s)`);
+    return ms;
+  }
+
+  stringArray(k: string): string[] {
+    const v = this.t[k];
+    if (v === undefined) return [];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
+      throw new ConfigError(`${this.key(k)}: must be an array of strings`);
+    }
+    return v as string[];
+  }
+}
+
+function section(root: Table, name: string): Section {
+  const v = root[name];
+  if (v === undefined) {
+    if (REQUIRED_SECTIONS.includes(name)) throw new ConfigError(`${name}: missing section`);
+    return new Section(name, {});
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ConfigError(`${name}: must be a table`);
+  const allowed = SECTIONS[name]!;
+  for (const k of Object.keys(v)) {
+    if (!allowed.includes(k)) throw new ConfigError(`${name}.${k}: unknown key`);
+  }
+  return new Section(name, v as Table);
+}
+
+export function parseHostPort(text: string): { host: string; port: number } | null {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text);
+  if (!m) return null;
+  const host = m[1] ?? m[2]!;
+  const port = Number(m[3]);
+  if (port > 65535) return null;
+  if (m[1] !== undefined && isIP(host) !== 6) return null;
+  return { host, port };
+}
+
+function validateProxy(entry: string, key: string): string {
+  const [addr, bits, ...rest] = entry.split("/");
+  const fam = isIP(addr ?? "");
+  const ok = rest.length === 0 && fam !== 0 &&
+    (bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (fam === 4 ? 32 : 128)));
+  if (!ok) throw new ConfigError(`${key}: "${entry}" is not an IP address or CIDR`);
+  return entry;
+}
+
+/** Validates a parsed TOML document. `baseDir` anchors relative paths (the config file's folder). */
+export function validateConfig(doc: Table, baseDir: string, source: string): Config {
+  for (const k of Object.keys(doc)) {
+    if (!(k in SECTIONS)) throw new ConfigError(`${k}: unknown section`);
+  }
+  const path = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+
+  const server = section(doc, "server");
+  const listen = server.string("listen_addr", { required: true })!;
+  const hp = parseHostPort(listen);
+  if (!hp) throw new ConfigError(`server.listen_addr: "${listen}" is not a host:port`);
+  const grpc = server.string("grpc_addr");
+  if (grpc !== undefined && !parseHostPort(grpc)) throw new ConfigError(`server.grpc_addr: "${grpc}" is not a host:port`);
+  const tlsCert = path(server.string("tls_cert", { required: true })!);
+  const tlsKey = path(server.string("tls_key", { required: true })!);
+  const trustedProxies = server.stringArray("trusted_proxies").map((e) => validateProxy(e, "server.trusted_proxies"));
+
+  const database = section(doc, "database");
+  const dbPath = path(database.string("path", { required: true })!);
+
+  const tokens = section(doc, "tokens");
+  const issuer = tokens.string("issuer", { required: true })!;
+
+  const argon2 = section(doc, "argon2");
+  const time = argon2.int("time", 3, ARGON2_MIN_TIME, 100);
+  const memory = argon2.int("memory", 65536, ARGON2_MIN_MEMORY_KIB, 4 * 1024 * 1024);
+
+  const lockout = section(doc, "lockout");
+
+  const mk = section(doc, "master_key");
+  const passphraseEnv = mk.string("passphrase_env");
+  const keyfile = mk.string("keyfile");
+  if (passphraseEnv !== undefined && keyfile !== undefined) {
+    throw new ConfigError("master_key: set exactly one of passphrase_env and keyfile, not both");
+  }
+  if (passphraseEnv === undefined && keyfile === undefined) {
+    throw new ConfigError("master_key: set exactly one of passphrase_env and keyfile (neither is set)");
+  }
+  if (passphraseEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(passphraseEnv)) {
+    throw new ConfigError(`master_key.passphrase_env: "${passphraseEnv}" is not an environment variable name`);
+  }
+
+  const rl = section(doc, "rate_limit");
+  const bucket = (name: string, rate: number, burst: number): Bucket => ({
+    rate: rl.num(`${name}_rate`, rate, 0.001),
+    burst: rl.int(`${name}_burst`, burst, 1),
+  });
+
+  return {
+    server: {
+      listenHost: hp.host,
+      listenPort: hp.port,
+      tlsCert,
+      tlsKey,
+      trustedProxies,
+      grpcAddr: grpc,
+    },
+    database: { path: dbPath },
+    tokens: {
+      issuer,
+      defaultExpiryMs: tokens.duration("default_expiry", "720h"),
+      adminExpiryMs: tokens.duration("admin_expiry", "8h"),
+      serviceExpiryMs: tokens.duration("service_expiry", "8760h"),
+    },
+    argon2: { time, memoryKiB: memory },
+    lockout: {
+      maxFailures: lockout.int("max_failures", 10, 1),
+      windowMs: lockout.duration("window", "15m"),
+      durationMs: lockout.duration("duration", "15m"),
+    },
+    masterKey: { passphraseEnv, keyfile: keyfile === undefined ? undefined : path(keyfile) },
+    rateLimit: {
+      login: bucket("login", 10, 10),
+      validate: bucket("validate", 1000, 2000),
+      unseal: bucket("unseal", 3, 5),
+    },
+    source,
+    dev: false,
+  };
+}

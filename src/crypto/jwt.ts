@@ -1,0 +1,95 @@
+/**
+ * Token signing and verification (SPEC §2). jose does the JWS work; the header rules
+ * run before it: alg must be exactly EdDSA, and only alg/typ/kid may appear, so
+ * `none`, HMAC/RSA/ECDSA confusion and key-injection headers (jku, x5u, jwk, crit)
+ * never reach signature code.
+ */
+import { decodeProtectedHeader, jwtVerify, SignJWT } from "jose";
+import type { KeyObject } from "node:crypto";
+
+export const CLOCK_SKEW_S = 60;
+export const MAX_TOKEN_LENGTH = 8192;
+const ALLOWED_HEADER_KEYS = new Set(["alg", "typ", "kid"]);
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export type AccountType = "human" | "system";
+
+export interface TokenClaims {
+  iss: string;
+  sub: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  roles: string[];
+  account_type: AccountType;
+  username: string;
+}
+
+export class TokenRejected extends Error {
+  constructor(readonly reason: string) {
+    super(`token rejected: ${reason}`);
+    this.name = "TokenRejected";
+  }
+}
+
+export async function signToken(claims: TokenClaims, key: KeyObject, kid: string): Promise<string> {
+  return new SignJWT({ roles: claims.roles, account_type: claims.account_type, username: claims.username })
+    .setProtectedHeader({ alg: "EdDSA", typ: "JWT", kid })
+    .setIssuer(claims.iss)
+    .setSubject(claims.sub)
+    .setIssuedAt(claims.iat)
+    .setExpirationTime(claims.exp)
+    .setJti(claims.jti)
+    .sign(key);
+}
+
+/** Checks the header alone; exported so the attack suites can test it directly. */
+export function checkHeader(token: string, kid: string): void {
+  if (typeof token !== "string" || token.length === 0) throw new TokenRejected("empty");
+  if (token.length > MAX_TOKEN_LENGTH) throw new TokenRejected("too long");
+  if (token.split(".").length !== 3) throw new TokenRejected("not a compact JWS");
+  let header: Record<string, unknown>;
+  try {
+    header = decodeProtectedHeader(token) as Record<string, unknown>;
+  } catch {
+    throw new TokenRejected("malformed header");
+  }
+  // alg first, exactly, case-sensitive.
+  if (header.alg !== "EdDSA") throw new TokenRejected("alg not allowed");
+  for (const k of Object.keys(header)) {
+    if (!ALLOWED_HEADER_KEYS.has(k)) throw new TokenRejected(`header ${k} not allowed`);
+  }
+  if (header.typ !== undefined && header.typ !== "JWT") throw new TokenRejected("typ not allowed");
+  if (header.kid !== kid) throw new TokenRejected("unknown kid");
+}
+
+export async function verifyToken(
+  token: string,
+  publicKey: KeyObject,
+  opts: { kid: string; issuer: string; nowMs: number },
+): Promise<TokenClaims> {
+  checkHeader(token, opts.kid);
+  let payload: Record<string, unknown>;
+  try {
+    const res = await jwtVerify(token, publicKey, {
+      algorithms: ["EdDSA"],
+      issuer: opts.issuer,
+      clockTolerance: CLOCK_SKEW_S,
+      currentDate: new Date(opts.nowMs),
+      requiredClaims: ["iss", "sub", "iat", "exp", "jti"],
+    });
+    payload = res.payload as Record<string, unknown>;
+  } catch {
+    throw new TokenRejected("signature or claims invalid");
+  }
+  const nowS = Math.floor(opts.nowMs / 1000);
+  const { sub, iat, exp, jti, roles, account_type, username, iss } = payload;
+  if (typeof iat !== "number" || iat > nowS + CLOCK_SKEW_S) throw new TokenRejected("iat in the future");
+  if (typeof exp !== "number" || exp <= iat) throw new TokenRejected("exp invalid");
+  if (typeof sub !== "string" || !UUID_RE.test(sub)) throw new TokenRejected("sub invalid");
+  if (typeof jti !== "string" || !UUID_RE.test(jti)) throw new TokenRejected("jti invalid");
+  if (!Array.isArray(roles) || roles.some((r) => typeof r !== "string")) throw new TokenRejected("roles invalid");
+  if (account_type !== "human" && account_type !== "system") throw new TokenRejected("account_type invalid");
+  if (typeof username !== "string") throw new TokenRejected("username invalid");
+  return { iss: iss as string, sub, iat, exp, jti, roles: roles as string[], account_type, username };
+}

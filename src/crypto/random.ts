@@ -1,0 +1,15 @@
+import { randomBytes as nodeRandomBytes, randomUUID } from "node:crypto";
+
+/** CSPRNG bytes (node:crypto). */
+export function randomBytes(n: number): Buffer {
+  return nodeRandomBytes(n);
+}
+
+export function newId(): string {
+  return randomUUID();
+}
+
+/** A random password for generated credentials: 24 chars from a URL-safe alphabet (~143 bits). */
+export function randomPassword(): string {
+  return randomBytes(18).toString("base64url");
+}

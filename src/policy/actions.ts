@@ -1,0 +1,37 @@
+/**
+ * Every action the policy engine decides (SPEC §5, plus the self-service and
+ * read actions the API needs; all documented in docs/ARCHITECTURE.md).
+ */
+export const ACTIONS = [
+  "accounts:read",
+  "accounts:create",
+  "accounts:update",
+  "accounts:delete",
+  "roles:write",
+  "tags:write",
+  "tokens:issue",
+  "tokens:revoke",
+  "tokens:read",
+  "delegates:read",
+  "delegates:write",
+  "pgcreds:read",
+  "pgcreds:read_metadata",
+  "pgcreds:write",
+  "pgcreds:grant",
+  "audit:read",
+  "policy:read",
+  "policy:write",
+  "totp:remove",
+  "totp:enroll",
+  "password:change",
+  "vault:seal",
+] as const;
+
+export type Action = (typeof ACTIONS)[number];
+
+export const RESOURCE_TYPES = ["account", "token", "pgcreds", "audit", "policy", "vault"] as const;
+export type ResourceType = (typeof RESOURCE_TYPES)[number];
+
+export function isAction(s: string): s is Action {
+  return (ACTIONS as readonly string[]).includes(s);
+}

@@ -1,0 +1,51 @@
+/**
+ * Compiled-in rules (negative ids). They reproduce the access model of SPEC §2/§4 and
+ * cannot be changed or disabled through the API. Stored deny rules beat them too
+ * (deny wins), so an admin can narrow even the built-in grants.
+ */
+import type { Rule } from "./types";
+
+const MANAGE = ["tokens:issue", "tokens:revoke", "tokens:read", "pgcreds:read", "pgcreds:grant", "accounts:read"] as const;
+
+export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
+  {
+    id: -1, description: "admins may do everything", effect: "allow", priority: 0, enabled: true,
+    match: { roles: ["admin"] },
+  },
+  {
+    id: -2, description: "any account may read itself and its own tokens", effect: "allow", priority: 0, enabled: true,
+    match: { actions: ["accounts:read", "tokens:read"], resource_types: ["account"], owner_is_subject: true },
+  },
+  {
+    id: -3, description: "any account may manage its own password, TOTP and tokens", effect: "allow", priority: 0, enabled: true,
+    match: { actions: ["password:change", "totp:enroll", "tokens:revoke"], resource_types: ["account", "token"], owner_is_subject: true },
+  },
+  {
+    id: -4, description: "a human holding a role named like a system account may manage it", effect: "allow", priority: 0, enabled: true,
+    match: { account_types: ["human"], actions: [...MANAGE], resource_types: ["account", "token", "pgcreds"], subject_has_service_role: true },
+  },
+  {
+    id: -5, description: "a token delegate may manage that system account", effect: "allow", priority: 0, enabled: true,
+    match: { account_types: ["human"], actions: [...MANAGE], resource_types: ["account", "token", "pgcreds"], subject_is_delegate: true },
+  },
+  {
+    id: -6, description: "a system account may read its own Postgres credentials", effect: "allow", priority: 0, enabled: true,
+    match: { account_types: ["system"], actions: ["pgcreds:read"], resource_types: ["pgcreds"], owner_is_subject: true },
+  },
+  {
+    id: -7, description: "a grantee may read credential metadata (never the password)", effect: "allow", priority: 0, enabled: true,
+    match: { actions: ["pgcreds:read_metadata"], resource_types: ["pgcreds"], subject_is_grantee: true },
+  },
+  {
+    id: -8, description: "whoever may read a credential may read its metadata", effect: "allow", priority: 0, enabled: true,
+    match: { actions: ["pgcreds:read_metadata"], resource_types: ["pgcreds"], subject_has_service_role: true, account_types: ["human"] },
+  },
+  {
+    id: -9, description: "a delegate or the system account itself may read credential metadata", effect: "allow", priority: 0, enabled: true,
+    match: { actions: ["pgcreds:read_metadata"], resource_types: ["pgcreds"], subject_is_delegate: true },
+  },
+  {
+    id: -10, description: "a system account may read its own credential metadata", effect: "allow", priority: 0, enabled: true,
+    match: { actions: ["pgcreds:read_metadata"], resource_types: ["pgcreds"], owner_is_subject: true, account_types: ["system"] },
+  },
+] satisfies Rule[]);

@@ -1,0 +1,195 @@
+/**
+ * Self-service authentication (SPEC §3 /v1/auth/*): login, logout, renew, me,
+ * password change, TOTP enrollment.
+ *
+ * Login runs exactly one Argon2id verify on every path (a decoy hash for unknown
+ * users, system accounts and locked accounts), so failures take the same time and
+ * answer the same 401.
+ */
+import { AppError, assertThat } from "../errors";
+import { openString, sealString } from "../crypto/aead";
+import { hashPassword, makeDecoyHash, needsRehash, passwordProblem, verifyPassword } from "../crypto/password";
+import { matchTotp, newTotpSecret, totpUri } from "../crypto/totp";
+import type { AccountRow } from "../store/accounts";
+import type { AuditService } from "./audit";
+import type { Authz } from "./authz";
+import { iso, USERNAME_RE, type Ctx, type Principal, type ServiceDeps } from "./context";
+import { afterFailure, CLEARED, isLocked } from "./lockout";
+import type { IssuedToken, TokenService } from "./tokens";
+import { toAccountView, type AccountView } from "./views";
+
+export const totpAad = (accountId: string) => `totp:${accountId}`;
+const LOGIN_FAILED = "invalid credentials";
+
+export function createAuthService(deps: ServiceDeps, audit: AuditService, authz: Authz, tokens: TokenService) {
+  const { store, vault, config, clock, log } = deps;
+  let decoy: Promise<string> | null = null;
+  const decoyHash = () => (decoy ??= makeDecoyHash(config.argon2));
+
+  function fail(): never {
+    throw new AppError("unauthorized", LOGIN_FAILED);
+  }
+
+  function target(row: AccountRow) {
+    return { id: row.id, username: row.username };
+  }
+
+  function recordFailure(ctx: Ctx, row: AccountRow, type: "login_fail" | "login_totp_fail", reason: string): void {
+    const now = clock.now();
+    store.tx(() => {
+      const fresh = store.accounts.get(row.id)!;
+      const next = afterFailure(fresh, config.lockout, now);
+      store.accounts.setLockoutState(row.id, next);
+      audit.record(ctx, type, target(row), { reason, failures: next.failed_count, locked: isLocked(next, now) });
+    });
+  }
+
+  function selfRow(ctx: Ctx): { p: Principal; row: AccountRow } {
+    const p = ctx.principal;
+    assertThat(p, "unauthorized");
+    const row = store.accounts.get(p.id);
+    assertThat(row && row.status === "active", "unauthorized");
+    return { p, row };
+  }
+
+  function requireHuman(row: AccountRow): void {
+    if (row.account_type !== "human") throw new AppError("forbidden", "only human accounts can do this");
+  }
+
+  return {
+    /** Pre-computes the decoy hash so the first unknown-user login is not faster. */
+    warmUp: () => decoyHash().then(() => undefined),
+
+    async login(ctx: Ctx, input: { username: string; password: string; totp_code?: string }): Promise<IssuedToken> {
+      if (vault.isSealed()) throw new AppError("vault_sealed");
+      const name = input.username.toLowerCase();
+      const row = USERNAME_RE.test(name) ? store.accounts.getByUsername(name) ?? null : null;
+      const now = clock.now();
+      const canPassword = row !== null && row.account_type === "human" && row.status === "active" && row.password_hash !== null;
+      const locked = row !== null && isLocked(row, now);
+      const hash = canPassword && !locked ? row.password_hash! : await decoyHash();
+      const ok = (await verifyPassword(input.password, hash)) && canPassword && !locked;
+
+      if (row === null) {
+        store.tx(() => audit.record(ctx, "login_fail", null, { reason: "unknown_user", ...(USERNAME_RE.test(name) ? { username: name } : {}) }));
+        fail();
+      }
+      if (locked) {
+        store.tx(() => audit.record(ctx, "login_locked", target(row), {}));
+        fail();
+      }
+      if (!canPassword) {
+        store.tx(() => audit.record(ctx, "login_fail", target(row), { reason: row.account_type === "system" ? "system_account" : `status_${row.status}` }));
+        fail();
+      }
+      if (!ok) {
+        recordFailure(ctx, row, "login_fail", "bad_password");
+        fail();
+      }
+      if (row.totp_enabled === 1) {
+        const code = input.totp_code ?? "";
+        const secret = openString(vault.masterKey(), row.totp_secret_enc!, totpAad(row.id));
+        const step = code === "" ? null : matchTotp(secret, code, now);
+        // claimTotpStep is atomic: a code is accepted once, even by concurrent logins.
+        if (step === null || !store.accounts.claimTotpStep(row.id, step)) {
+          recordFailure(ctx, row, "login_totp_fail", code === "" ? "totp_missing" : step === null ? "totp_wrong" : "totp_replay");
+          fail();
+        }
+      }
+      if (needsRehash(row.password_hash!, config.argon2)) {
+        const upgraded = await hashPassword(input.password, config.argon2);
+        store.accounts.setPasswordHash(row.id, upgraded, iso(now));
+        log.info("password hash upgraded", { account_id: row.id });
+      }
+      const minted = await tokens.mint(row);
+      const actor: Ctx = { ...ctx, principal: { id: row.id, username: row.username, account_type: row.account_type, status: row.status, roles: [], tags: [] } };
+      store.tx(() => {
+        store.accounts.setLockoutState(row.id, CLEARED);
+        minted.persist();
+        audit.record(actor, "login_ok", target(row), { jti: minted.issued.jti });
+      });
+      return { token: minted.issued.token, expires_at: minted.issued.expires_at, jti: minted.issued.jti };
+    },
+
+    logout(ctx: Ctx): void {
+      const { p, row } = selfRow(ctx);
+      store.tx(() => {
+        if (p.jti && store.tokens.revoke(p.jti, iso(clock.now()), "logout")) audit.record(ctx, "logout", target(row), { jti: p.jti });
+      });
+    },
+
+    async renew(ctx: Ctx): Promise<IssuedToken> {
+      const { p, row } = selfRow(ctx);
+      assertThat(p.jti, "unauthorized");
+      const minted = await tokens.mint(row);
+      store.tx(() => {
+        // Revoke-then-insert in one transaction: a token already revoked (a raced renew) cannot mint another.
+        if (!store.tokens.revoke(p.jti!, iso(clock.now()), "renewed")) throw new AppError("unauthorized", "invalid or expired token");
+        minted.persist();
+        audit.record(ctx, "token_renewed", target(row), { old_jti: p.jti!, jti: minted.issued.jti });
+      });
+      return minted.issued;
+    },
+
+    me(ctx: Ctx): AccountView {
+      const { row } = selfRow(ctx);
+      return toAccountView(row, store.accounts.roles(row.id), store.accounts.tags(row.id));
+    },
+
+    async changePassword(ctx: Ctx, input: { current_password: string; new_password: string }): Promise<void> {
+      const { p, row } = selfRow(ctx);
+      requireHuman(row);
+      authz.require(ctx, "password:change", authz.accountResource(row));
+      const problem = passwordProblem(input.new_password, row.username);
+      if (problem) throw new AppError("bad_request", problem);
+      const ok = row.password_hash !== null && (await verifyPassword(input.current_password, row.password_hash));
+      if (!ok) throw new AppError("forbidden", "current password is incorrect");
+      const hash = await hashPassword(input.new_password, config.argon2);
+      store.tx(() => {
+        const now = iso(clock.now());
+        store.accounts.setPasswordHash(row.id, hash, now);
+        const revoked = store.tokens.revokeAllFor(row.id, now, "password_changed", p.jti);
+        audit.record(ctx, "password_changed", target(row), { self: true, tokens_revoked: revoked.length });
+      });
+    },
+
+    totpEnroll(ctx: Ctx): { secret: string; otpauth_uri: string } {
+      const { row } = selfRow(ctx);
+      requireHuman(row);
+      authz.require(ctx, "totp:enroll", authz.accountResource(row));
+      // Replacing an active second factor with only a bearer token would let a stolen token
+      // disarm it; an admin removes TOTP first (DELETE /v1/accounts/{id}/totp).
+      if (row.totp_enabled === 1) throw new AppError("conflict", "TOTP is already enabled; ask an admin to remove it first");
+      const secret = newTotpSecret();
+      store.accounts.setTotpPending(row.id, sealString(vault.masterKey(), secret, totpAad(row.id)), iso(clock.now()));
+      return { secret, otpauth_uri: totpUri(secret, row.username, issuerLabel(config.tokens.issuer)) };
+    },
+
+    totpConfirm(ctx: Ctx, code: string): void {
+      const { row } = selfRow(ctx);
+      requireHuman(row);
+      authz.require(ctx, "totp:enroll", authz.accountResource(row));
+      if (row.totp_enabled === 1) throw new AppError("conflict", "TOTP is already enabled");
+      if (!row.totp_pending_enc) throw new AppError("bad_request", "no TOTP enrollment in progress");
+      const key = vault.masterKey();
+      const secret = openString(key, row.totp_pending_enc, totpAad(row.id));
+      const step = matchTotp(secret, code, clock.now());
+      if (step === null) throw new AppError("bad_request", "TOTP code is incorrect");
+      store.tx(() => {
+        store.accounts.confirmTotp(row.id, sealString(key, secret, totpAad(row.id)), step, iso(clock.now()));
+        audit.record(ctx, "totp_enrolled", target(row), {});
+      });
+    },
+  };
+}
+
+/** "https://auth.example.com" → "auth.example.com" for authenticator apps. */
+function issuerLabel(issuer: string): string {
+  try {
+    return new URL(issuer).host || "MCIAS";
+  } catch {
+    return issuer.slice(0, 64) || "MCIAS";
+  }
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

@@ -1,0 +1,66 @@
+/**
+ * Authorization in one place: services describe the resource, the pure engine
+ * decides. Handlers never compare roles. Explicit denies are audited (SPEC §5).
+ */
+import { AppError } from "../errors";
+import { evaluate, type Action, type Decision, type Resource, type Subject } from "../policy";
+import type { AccountRow } from "../store/accounts";
+import { iso, type Ctx, type Principal, type ServiceDeps } from "./context";
+import type { PolicyCache } from "./policyCache";
+
+export function subjectOf(p: Principal): Subject {
+  return { id: p.id, account_type: p.account_type, roles: p.roles, tags: p.tags };
+}
+
+export function createAuthz(deps: ServiceDeps, cache: PolicyCache) {
+  const { store, clock } = deps;
+
+  function decide(p: Principal, action: Action, resource: Resource): Decision {
+    return evaluate({ subject: subjectOf(p), action, resource }, cache.rules(), clock.now());
+  }
+
+  function auditDeny(ctx: Ctx, action: Action, resource: Resource, d: Decision): void {
+    if (!d.rule) return; // default deny: nothing explicit to record
+    store.audit.insert({
+      time: iso(clock.now()), type: "policy_deny",
+      actor_id: ctx.principal?.id ?? null, actor: ctx.principal?.username ?? null,
+      target_id: resource.owner_id ?? null, target: null, ip: ctx.ip,
+      details: JSON.stringify({ action, resource_type: resource.type, rule_id: d.rule.id }),
+    });
+  }
+
+  /** True when allowed; audits an explicit deny. Never throws for a deny. */
+  function can(ctx: Ctx, action: Action, resource: Resource): boolean {
+    if (ctx.operator) return true;
+    const p = ctx.principal;
+    if (!p) return false;
+    const d = decide(p, action, resource);
+    if (d.effect === "deny") auditDeny(ctx, action, resource, d);
+    return d.effect === "allow";
+  }
+
+  /** Throws unauthorized without a caller, forbidden on deny. */
+  function require(ctx: Ctx, action: Action, resource: Resource): void {
+    if (ctx.operator) return;
+    if (!ctx.principal) throw new AppError("unauthorized");
+    if (!can(ctx, action, resource)) throw new AppError("forbidden", `not allowed: ${action}`);
+  }
+
+  /** Describes an account (or something it owns) as a policy resource, with its relationships. */
+  function accountResource(row: AccountRow, type: Resource["type"] = "account"): Resource {
+    const system = row.account_type === "system";
+    return {
+      type,
+      id: row.id,
+      owner_id: row.id,
+      service: system ? row.username : undefined,
+      tags: store.accounts.tags(row.id),
+      delegate_ids: system ? store.delegates.list(row.id).map((g) => g.grantee_id) : [],
+      grantee_ids: system ? store.pgAccess.list(row.id).map((g) => g.grantee_id) : [],
+    };
+  }
+
+  return { decide, can, require, accountResource };
+}
+
+export type Authz = ReturnType<typeof createAuthz>;

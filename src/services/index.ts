@@ -1,0 +1,29 @@
+/**
+ * Builds every service once from its dependencies (logto's Libraries shape).
+ * REST, UI and `mcias db` all receive this same object.
+ */
+import { createAccountService } from "./accounts";
+import { createAuditQueryService, createAuditService } from "./audit";
+import { createAuthService } from "./auth";
+import { createAuthz } from "./authz";
+import type { ServiceDeps } from "./context";
+import { createPolicyCache } from "./policyCache";
+import { createTokenService } from "./tokens";
+import { createVaultService } from "./vault";
+
+export function createServices(deps: ServiceDeps) {
+  const policyCache = createPolicyCache(deps.store);
+  const authz = createAuthz(deps, policyCache);
+  const audit = createAuditService(deps);
+  const tokens = createTokenService(deps, audit, authz);
+  const auth = createAuthService(deps, audit, authz, tokens);
+  const accounts = createAccountService(deps, audit, authz);
+  const auditQuery = createAuditQueryService(deps, authz);
+  const vault = createVaultService(deps, audit, authz);
+  // id distinguishes this wiring from another in the same process (Elysia plugin dedup).
+  return { id: crypto.randomUUID(), deps, policyCache, authz, audit, tokens, auth, accounts, auditQuery, vault };
+}
+
+export type Services = ReturnType<typeof createServices>;
+export type { Ctx, Principal, ServiceDeps, Clock } from "./context";
+export { OPERATOR_CTX, systemClock } from "./context";

@@ -1,0 +1,141 @@
+/**
+ * Token lifecycle (SPEC §2): every issued JWT has a row; a token is valid only when
+ * its signature and claims verify, its row exists unrevoked, and its account is active.
+ */
+import { AppError, assertThat } from "../errors";
+import { newId } from "../crypto/random";
+import { signToken, TokenRejected, verifyToken, type TokenClaims } from "../crypto/jwt";
+import type { AccountRow } from "../store/accounts";
+import type { AuditService } from "./audit";
+import type { Authz } from "./authz";
+import { iso, type Ctx, type Principal, type ServiceDeps } from "./context";
+import { toTokenView, type TokenView } from "./views";
+
+export interface IssuedToken { token: string; expires_at: string; jti: string }
+
+export interface ValidateResult {
+  valid: true;
+  sub: string;
+  username: string;
+  account_type: "human" | "system";
+  roles: string[];
+  jti: string;
+  issued_at: string;
+  expires_at: string;
+}
+
+export function createTokenService(deps: ServiceDeps, audit: AuditService, authz: Authz) {
+  const { store, vault, config, clock } = deps;
+
+  function lifetimeMs(row: AccountRow, roles: string[]): number {
+    if (row.account_type === "system") return config.tokens.serviceExpiryMs;
+    return roles.includes("admin") ? config.tokens.adminExpiryMs : config.tokens.defaultExpiryMs;
+  }
+
+  /**
+   * Signs a token for `row`. The caller must call `persist` inside its transaction
+   * (with the audit row); a signed token without a row is never valid.
+   */
+  async function mint(row: AccountRow) {
+    const roles = store.accounts.roles(row.id);
+    const jwk = vault.publicJwk();
+    assertThat(jwk, "vault_sealed");
+    const nowMs = clock.now();
+    const iat = Math.floor(nowMs / 1000);
+    const exp = iat + Math.floor(lifetimeMs(row, roles) / 1000);
+    const claims: TokenClaims = {
+      iss: config.tokens.issuer, sub: row.id, iat, exp, jti: newId(), roles,
+      account_type: row.account_type, username: row.username,
+    };
+    const token = await signToken(claims, vault.signingKey(), jwk.kid);
+    const issued = { token, jti: claims.jti, expires_at: iso(exp * 1000) };
+    return {
+      issued,
+      persist: () => store.tokens.insert({
+        jti: claims.jti, account_id: row.id, kind: row.account_type === "system" ? "service" : "session",
+        issued_at: iso(iat * 1000), expires_at: issued.expires_at,
+      }),
+    };
+  }
+
+  /** Verifies a token completely; returns the live principal or throws TokenRejected. */
+  async function verify(token: string): Promise<{ claims: TokenClaims; principal: Principal }> {
+    const pub = vault.publicKey();
+    const jwk = vault.publicJwk();
+    if (!pub || !jwk) throw new AppError("vault_sealed");
+    const claims = await verifyToken(token, pub, { kid: jwk.kid, issuer: config.tokens.issuer, nowMs: clock.now() });
+    const row = store.tokens.get(claims.jti);
+    if (!row || row.revoked_at !== null || row.account_id !== claims.sub) throw new TokenRejected("revoked or unknown");
+    if (Date.parse(row.expires_at) <= clock.now()) throw new TokenRejected("expired");
+    const acct = store.accounts.get(claims.sub);
+    if (!acct || acct.status !== "active") throw new TokenRejected("account not active");
+    return {
+      claims,
+      principal: {
+        id: acct.id, username: acct.username, account_type: acct.account_type, status: acct.status,
+        roles: store.accounts.roles(acct.id), tags: store.accounts.tags(acct.id),
+        jti: claims.jti, tokenExpiresAt: claims.exp * 1000,
+      },
+    };
+  }
+
+  return {
+    mint,
+    lifetimeMs,
+
+    /** The signing key's public JWK (served only while unsealed). */
+    publicJwk() {
+      const jwk = vault.publicJwk();
+      if (!jwk || vault.isSealed()) throw new AppError("vault_sealed");
+      return jwk;
+    },
+
+    /** Bearer authentication: any failure is the same 401. */
+    async authenticate(token: string): Promise<Principal> {
+      try {
+        return (await verify(token)).principal;
+      } catch (e) {
+        if (e instanceof AppError && e.code === "vault_sealed") throw e;
+        throw new AppError("unauthorized", "invalid or expired token");
+      }
+    },
+
+    /** POST /v1/token/validate: never throws for a bad token, answers valid:false. */
+    async validate(token: string): Promise<ValidateResult | { valid: false }> {
+      try {
+        const { claims, principal } = await verify(token);
+        return {
+          valid: true, sub: principal.id, username: principal.username, account_type: principal.account_type,
+          roles: principal.roles, jti: claims.jti, issued_at: iso(claims.iat * 1000), expires_at: iso(claims.exp * 1000),
+        };
+      } catch (e) {
+        if (e instanceof AppError && e.code === "vault_sealed") throw e;
+        return { valid: false };
+      }
+    },
+
+    /** DELETE /v1/token/{jti}: admin, the token's owner, or who may manage its account. */
+    revoke(ctx: Ctx, jti: string): void {
+      const row = store.tokens.get(jti);
+      assertThat(row, "not_found", "token not found");
+      const acct = store.accounts.get(row.account_id);
+      assertThat(acct, "not_found", "token not found");
+      authz.require(ctx, "tokens:revoke", authz.accountResource(acct, "token"));
+      store.tx(() => {
+        if (store.tokens.revoke(jti, iso(clock.now()), "revoked")) {
+          audit.record(ctx, "token_revoked", { id: acct.id, username: acct.username }, { jti });
+        }
+      });
+    },
+
+    /** GET /v1/accounts/{id}/tokens. */
+    list(ctx: Ctx, accountId: string): TokenView[] {
+      const acct = store.accounts.get(accountId);
+      assertThat(acct, "not_found", "account not found");
+      authz.require(ctx, "tokens:read", authz.accountResource(acct));
+      return store.tokens.listFor(accountId).map(toTokenView);
+    },
+  };
+}
+
+export type TokenService = ReturnType<typeof createTokenService>;

@@ -1,0 +1,142 @@
+/**
+ * The master-key lifecycle (SPEC §6): derive or read the key, check it against the
+ * stored key-check value, create the signing key on first start, seal and unseal.
+ */
+import { AppError } from "../errors";
+import { open, seal } from "../crypto/aead";
+import { DEFAULT_KDF_PARAMS, deriveMasterKey, type KdfParams } from "../crypto/kdf";
+import { randomBytes } from "../crypto/random";
+import { generateSigningKey, type PublicJwk } from "../crypto/signingKey";
+import { readKeyfile } from "../vault/masterKey";
+import type { UnsealedKeys } from "../vault/vault";
+import type { AuditService } from "./audit";
+import type { Authz } from "./authz";
+import { iso, type Ctx, type ServiceDeps } from "./context";
+
+export const KEY_CHECK_AAD = "mcias:key-check:v1";
+export const KEY_CHECK_PLAINTEXT = "mcias key check v1";
+export const SIGNING_KEY_AAD = "mcias:signing-key:v1";
+
+export class WrongMasterKeyError extends Error {
+  constructor() { super("master key does not match this database (wrong passphrase or keyfile)"); }
+}
+
+export function createVaultService(deps: ServiceDeps, audit: AuditService, authz: Authz) {
+  const { store, vault, config, clock, log } = deps;
+  const now = () => iso(clock.now());
+  let unsealing: Promise<void> | null = null;
+
+  /** Makes sure the config row and (for passphrases) the KDF salt exist. */
+  function initRow(): void {
+    store.tx(() => {
+      store.serverConfig.ensureRow(now());
+      const row = store.serverConfig.get()!;
+      if (config.masterKey.passphraseEnv && !row.kdf_salt) {
+        store.serverConfig.setKdf(randomBytes(16), JSON.stringify(DEFAULT_KDF_PARAMS), now());
+      }
+    });
+    const jwk = store.serverConfig.get()?.signing_key_jwk;
+    if (jwk) vault.setPublic(JSON.parse(jwk) as PublicJwk);
+  }
+
+  async function keyFromPassphrase(passphrase: string): Promise<Buffer> {
+    const row = store.serverConfig.get();
+    if (!row?.kdf_salt || !row.kdf_params) throw new Error("KDF salt missing from database");
+    return deriveMasterKey(passphrase, row.kdf_salt, JSON.parse(row.kdf_params) as KdfParams);
+  }
+
+  /**
+   * Checks `key` against the key-check value (or, on a fresh database, stores one and
+   * creates the signing key) and returns the keys to hold. Throws WrongMasterKeyError.
+   */
+  function openWith(key: Buffer): UnsealedKeys {
+    return store.tx(() => {
+      const row = store.serverConfig.get()!;
+      if (!row.key_check) {
+        if (row.signing_key_enc) throw new Error("database has a signing key but no key-check value");
+        const kcv = seal(key, Buffer.from(KEY_CHECK_PLAINTEXT), KEY_CHECK_AAD);
+        const sk = generateSigningKey();
+        store.serverConfig.setKeyCheck(kcv, now());
+        store.serverConfig.setSigningKey(seal(key, sk.pkcs8, SIGNING_KEY_AAD), JSON.stringify(sk.publicJwk), now());
+        log.info("initialized master key check and signing key", { kid: sk.publicJwk.kid });
+        return { masterKey: key, signingPkcs8: sk.pkcs8, publicJwk: sk.publicJwk };
+      }
+      try {
+        open(key, row.key_check, KEY_CHECK_AAD);
+      } catch {
+        throw new WrongMasterKeyError();
+      }
+      const pkcs8 = open(key, row.signing_key_enc!, SIGNING_KEY_AAD);
+      return { masterKey: key, signingPkcs8: pkcs8, publicJwk: JSON.parse(row.signing_key_jwk!) as PublicJwk };
+    });
+  }
+
+  return {
+    initRow,
+    keyFromPassphrase,
+    openWith,
+
+    /**
+     * At start: a keyfile unseals at once; a passphrase unseals when its variable is
+     * set, otherwise the server starts sealed and waits for POST /v1/vault/unseal.
+     */
+    async startup(env: Record<string, string | undefined> = Bun.env): Promise<void> {
+      initRow();
+      if (config.masterKey.keyfile) {
+        vault.unseal(openWith(readKeyfile(config.masterKey.keyfile)));
+        return;
+      }
+      const name = config.masterKey.passphraseEnv!;
+      const passphrase = env[name];
+      if (passphrase === undefined || passphrase === "") {
+        log.warn("vault sealed: passphrase variable not set; unseal with POST /v1/vault/unseal", { variable: name });
+        return;
+      }
+      vault.unseal(openWith(await keyFromPassphrase(passphrase)));
+    },
+
+    status: () => ({ sealed: vault.isSealed() }),
+
+    async unseal(ctx: Ctx, passphrase: string): Promise<{ sealed: false }> {
+      if (!vault.isSealed()) return { sealed: false };
+      if (!config.masterKey.passphraseEnv) {
+        throw new AppError("bad_request", "this server uses a keyfile; restart it to unseal");
+      }
+      // One derivation at a time: concurrent unseal calls wait for the first.
+      while (unsealing) await unsealing.catch(() => undefined);
+      if (!vault.isSealed()) return { sealed: false };
+      const attempt = (async () => {
+        let keys: UnsealedKeys;
+        try {
+          keys = openWith(await keyFromPassphrase(passphrase));
+        } catch (e) {
+          if (e instanceof WrongMasterKeyError) {
+            store.tx(() => audit.record(ctx, "vault_unseal_failed", null, {}));
+            throw new AppError("unauthorized", "wrong passphrase");
+          }
+          throw e;
+        }
+        store.tx(() => audit.record(ctx, "vault_unsealed", null, {}));
+        vault.unseal(keys);
+      })();
+      unsealing = attempt;
+      try {
+        await attempt;
+      } finally {
+        unsealing = null;
+      }
+      return { sealed: false };
+    },
+
+    seal(ctx: Ctx): { sealed: true } {
+      authz.require(ctx, "vault:seal", { type: "vault" });
+      if (vault.isSealed()) return { sealed: true };
+      store.tx(() => audit.record(ctx, "vault_sealed", null, {}));
+      vault.seal();
+      log.warn("vault sealed", { by: ctx.principal?.username ?? ctx.actorName ?? null });
+      return { sealed: true };
+    },
+  };
+}
+
+export type VaultService = ReturnType<typeof createVaultService>;

@@ -1,0 +1,40 @@
+/**
+ * The store: one object naming every persistence operation (better-auth's
+ * internal-adapter shape). Services receive it; nothing above services imports it.
+ */
+import type { Database } from "bun:sqlite";
+import { createAccountRepo } from "./accounts";
+import { createAuditRepo } from "./audit";
+import { createDelegateRepo, createPgAccessRepo } from "./delegates";
+import { createPgCredRepo } from "./pgcreds";
+import { createPolicyRuleRepo } from "./policyRules";
+import { createServerConfigRepo } from "./serverConfig";
+import { createTokenRepo } from "./tokens";
+
+export function createStore(db: Database) {
+  return {
+    db,
+    accounts: createAccountRepo(db),
+    tokens: createTokenRepo(db),
+    audit: createAuditRepo(db),
+    serverConfig: createServerConfigRepo(db),
+    delegates: createDelegateRepo(db),
+    pgAccess: createPgAccessRepo(db),
+    pgcreds: createPgCredRepo(db),
+    policyRules: createPolicyRuleRepo(db),
+    /**
+     * Runs `fn` in a BEGIN IMMEDIATE transaction: the write lock is taken up front, so a
+     * read-then-write never fails with SQLITE_BUSY_SNAPSHOT beside a second process.
+     */
+    tx<T>(fn: () => T): T {
+      return db.transaction(fn).immediate();
+    },
+    close(): void {
+      db.close(false);
+    },
+  };
+}
+
+export type Store = ReturnType<typeof createStore>;
+export { openDatabase } from "./db";
+export { migrate, currentVersion, pendingMigrations, forceVersion, LATEST_VERSION, SchemaTooNewError } from "./migrate";

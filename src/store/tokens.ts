@@ -1,0 +1,46 @@
+import type { Database } from "bun:sqlite";
+
+export interface TokenRow {
+  jti: string;
+  account_id: string;
+  kind: "session" | "service";
+  issued_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  revoke_reason: string | null;
+}
+
+const COLS = "jti, account_id, kind, issued_at, expires_at, revoked_at, revoke_reason";
+
+export function createTokenRepo(db: Database) {
+  const byJti = db.query<TokenRow, [string]>(`SELECT ${COLS} FROM tokens WHERE jti = ?`);
+  return {
+    get: (jti: string) => byJti.get(jti),
+    insert(t: Omit<TokenRow, "revoked_at" | "revoke_reason">): void {
+      db.run("INSERT INTO tokens (jti, account_id, kind, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        [t.jti, t.account_id, t.kind, t.issued_at, t.expires_at]);
+    },
+    /** Returns true when the token was live and is now revoked. */
+    revoke(jti: string, now: string, reason: string): boolean {
+      return db.run("UPDATE tokens SET revoked_at = ?, revoke_reason = ? WHERE jti = ? AND revoked_at IS NULL",
+        [now, reason, jti]).changes === 1;
+    },
+    /** Revokes every unrevoked token of an account (optionally but one); returns the revoked jtis. */
+    revokeAllFor(accountId: string, now: string, reason: string, exceptJti?: string): string[] {
+      const live = db.query<{ jti: string }, [string, string]>(
+        "SELECT jti FROM tokens WHERE account_id = ? AND revoked_at IS NULL AND jti != ?",
+      ).all(accountId, exceptJti ?? "");
+      db.run("UPDATE tokens SET revoked_at = ?, revoke_reason = ? WHERE account_id = ? AND revoked_at IS NULL AND jti != ?",
+        [now, reason, accountId, exceptJti ?? ""]);
+      return live.map((r) => r.jti);
+    },
+    listFor: (accountId: string) =>
+      db.query<TokenRow, [string]>(`SELECT ${COLS} FROM tokens WHERE account_id = ? ORDER BY issued_at DESC, jti`).all(accountId),
+    /** Deletes rows that expired before `cutoff`; returns how many. */
+    pruneExpired(cutoff: string): number {
+      return db.run("DELETE FROM tokens WHERE expires_at < ?", [cutoff]).changes;
+    },
+  };
+}
+
+export type TokenRepo = ReturnType<typeof createTokenRepo>;
