@@ -62,7 +62,7 @@ export const serveCommand = defineCommand({
       throw fail(`cannot listen on ${config.server.listenHost}:${config.server.listenPort}: ${(e as Error).message}`);
     }
     serving = true;
-    log.info("listening", { url: server.url, config: config.source, sealed: app.services.deps.vault.isSealed() });
+    log.info("listening", { url: server.url, pid: process.pid, config: config.source, sealed: app.services.deps.vault.isSealed() });
     if (config.dev) {
       console.log(`\n  *** MCIAS DEVELOPMENT INSTANCE — not for production ***\n  data: ${config.source}\n  url:  ${server.url}\n`);
     }
