@@ -53,27 +53,41 @@ export function startServer(app: App, config: Config): RunningServer {
     });
     return res;
   };
-  const server = Bun.serve({
+  const listen = (port: number, reusePort: boolean, tls: ReturnType<typeof readTls>) => Bun.serve({
     hostname: config.server.listenHost,
-    port: config.server.listenPort,
-    reusePort: false,
+    port,
+    reusePort,
     development: false,
     // Backstop only: readJsonBody enforces the 64 KiB API limit with a JSON 413.
     maxRequestBodySize: 1024 * 1024,
-    tls: readTls(config),
+    tls,
     fetch,
     error: () => errorResponse("internal", "internal error"),
   });
+  // Bun's server.reload() keeps the old TLS context (checked on Bun 1.4.5), so a new
+  // certificate needs a new listener. To swap without a moment of refused connections
+  // the real listener uses SO_REUSEPORT; an exclusive probe bind first makes sure no
+  // other process already holds the port (a second mcias fails instead of sharing it).
+  const probe = listen(config.server.listenPort, false, readTls(config));
+  const port = probe.port!;
+  probe.stop(true);
+  let server = listen(port, true, readTls(config));
+  const draining: Promise<void>[] = [];
   const host = config.server.listenHost.includes(":") ? `[${config.server.listenHost}]` : config.server.listenHost;
   return {
-    url: `https://${host}:${server.port}`,
-    port: server.port!,
-    server,
+    url: `https://${host}:${port}`,
+    port,
+    get server() { return server; },
     reloadTls() {
-      server.reload({ fetch, tls: readTls(config) } as Parameters<typeof server.reload>[0]);
+      // Read (and so validate) both files before touching the listener: a bad file throws
+      // here and the old certificate keeps serving.
+      const next = listen(port, true, readTls(config));
+      const old = server;
+      server = next;
+      draining.push(old.stop(false)); // in-flight requests on the old listener finish
     },
     async stop() {
-      await server.stop(false);
+      await Promise.all([server.stop(false), ...draining]);
     },
   };
 }
