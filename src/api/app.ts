@@ -12,6 +12,9 @@ import type { Limiters } from "./limiters";
 import { accountRoutes } from "./routes/accounts";
 import { auditRoutes } from "./routes/audit";
 import { authRoutes } from "./routes/auth";
+import { pgcredRoutes } from "./routes/pgcreds";
+import { policyRoutes } from "./routes/policy";
+import { serviceAccountRoutes } from "./routes/serviceAccounts";
 import { systemRoutes } from "./routes/system";
 import { tokenRoutes } from "./routes/tokens";
 
@@ -30,7 +33,10 @@ export function createApi(s: Services, limiters: Limiters, log: Logger) {
     .use(authRoutes(s, limiters))
     .use(tokenRoutes(s, limiters))
     .use(accountRoutes(s))
-    .use(auditRoutes(s));
+    .use(serviceAccountRoutes(s))
+    .use(pgcredRoutes(s))
+    .use(auditRoutes(s))
+    .use(policyRoutes(s));
 }
 
 export type Api = ReturnType<typeof createApi>;

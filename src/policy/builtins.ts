@@ -41,7 +41,7 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     match: { actions: ["pgcreds:read_metadata"], resource_types: ["pgcreds"], subject_has_service_role: true, account_types: ["human"] },
   },
   {
-    id: -9, description: "a delegate or the system account itself may read credential metadata", effect: "allow", priority: 0, enabled: true,
+    id: -9, description: "a token delegate may read credential metadata", effect: "allow", priority: 0, enabled: true,
     match: { actions: ["pgcreds:read_metadata"], resource_types: ["pgcreds"], subject_is_delegate: true },
   },
   {

@@ -2,7 +2,8 @@
  * The ABAC engine: a pure function of (input, rules). No I/O, no clock of its own.
  *
  * - A rule matches when it is enabled, inside [not_before, expires_at), and every
- *   match field it lists holds (AND; an absent field matches anything).
+ *   match field it lists holds (AND; an absent field matches anything). Times are
+ *   validated on write; an unparseable one makes the rule not match.
  * - Deny wins: any matching deny beats every allow. No match: deny (rule null).
  * - Among matching rules of the winning effect, the one with the lowest priority
  *   (then lowest id) is reported as the deciding rule.
@@ -11,8 +12,9 @@ import type { BuiltinMatch, Decision, PolicyInput, Rule } from "./types";
 
 export function ruleMatches(rule: Rule, input: PolicyInput, nowMs: number): boolean {
   if (!rule.enabled) return false;
-  if (rule.not_before && nowMs < Date.parse(rule.not_before)) return false;
-  if (rule.expires_at && nowMs >= Date.parse(rule.expires_at)) return false;
+  // Written comparisons are negated so an unparseable time (NaN) never matches.
+  if (rule.not_before && !(nowMs >= Date.parse(rule.not_before))) return false;
+  if (rule.expires_at && !(nowMs < Date.parse(rule.expires_at))) return false;
   return matchHolds(rule.match, input);
 }
 

@@ -7,7 +7,10 @@ import { createAuditQueryService, createAuditService } from "./audit";
 import { createAuthService } from "./auth";
 import { createAuthz } from "./authz";
 import type { ServiceDeps } from "./context";
+import { createPolicyService } from "./policy";
+import { createPgCredService } from "./pgcreds";
 import { createPolicyCache } from "./policyCache";
+import { createServiceAccountService } from "./serviceAccounts";
 import { createTokenService } from "./tokens";
 import { createVaultService } from "./vault";
 
@@ -20,8 +23,11 @@ export function createServices(deps: ServiceDeps) {
   const accounts = createAccountService(deps, audit, authz);
   const auditQuery = createAuditQueryService(deps, authz);
   const vault = createVaultService(deps, audit, authz);
+  const serviceAccounts = createServiceAccountService(deps, audit, authz, tokens);
+  const pgcreds = createPgCredService(deps, audit, authz);
+  const policy = createPolicyService(deps, audit, authz, policyCache);
   // id distinguishes this wiring from another in the same process (Elysia plugin dedup).
-  return { id: crypto.randomUUID(), deps, policyCache, authz, audit, tokens, auth, accounts, auditQuery, vault };
+  return { id: crypto.randomUUID(), deps, policyCache, authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -100,7 +100,12 @@ export function createVaultService(deps: ServiceDeps, audit: AuditService, authz
     async unseal(ctx: Ctx, passphrase: string): Promise<{ sealed: false }> {
       if (!vault.isSealed()) return { sealed: false };
       if (!config.masterKey.passphraseEnv) {
+        // Re-reading the keyfile on request would let anyone undo an admin's seal.
         throw new AppError("bad_request", "this server uses a keyfile; restart it to unseal");
+      }
+      // Never let the first network caller choose the master passphrase of a fresh database.
+      if (!store.serverConfig.get()?.key_check) {
+        throw new AppError("conflict", "the master key is not initialized: start the server once with the passphrase variable set");
       }
       // One derivation at a time: concurrent unseal calls wait for the first.
       while (unsealing) await unsealing.catch(() => undefined);
@@ -123,7 +128,8 @@ export function createVaultService(deps: ServiceDeps, audit: AuditService, authz
       try {
         await attempt;
       } finally {
-        unsealing = null;
+        // Waiters may already have started the next attempt: only clear our own.
+        if (unsealing === attempt) unsealing = null;
       }
       return { sealed: false };
     },

@@ -31,6 +31,13 @@ export interface ServerOptions {
   dir?: string;
   /** Skip creating the admin account. */
   noAdmin?: boolean;
+  /**
+   * With a string `passphrase`: initialize the database's master key with it (one
+   * start with the variable set), then start the server without the variable, so it
+   * comes up sealed and `POST /v1/vault/unseal` with that passphrase opens it.
+   * `s.mcias(...)` then runs without the variable too (pass it in `env` if needed).
+   */
+  startSealed?: boolean;
 }
 
 export interface TestServer {
@@ -73,6 +80,12 @@ export async function runMcias(args: string[], opts: { stdin?: string; env?: Rec
 }
 
 export async function startServer(opts: ServerOptions = {}): Promise<TestServer> {
+  if (opts.startSealed) {
+    if (typeof opts.passphrase !== "string" || opts.dir) throw new Error("startSealed needs a passphrase and a fresh directory");
+    const first = await startServer({ ...opts, startSealed: false });
+    await first.stop();
+    return startServer({ ...opts, startSealed: false, dir: first.dir, passphrase: null });
+  }
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "mcias-test-"));
   const configPath = join(dir, "mcias.toml");
   if (!opts.dir) {
