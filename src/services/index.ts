@@ -26,8 +26,6 @@ export function createServices(deps: ServiceDeps) {
   const serviceAccounts = createServiceAccountService(deps, audit, authz, tokens);
   const pgcreds = createPgCredService(deps, audit, authz);
   const policy = createPolicyService(deps, audit, authz, policyCache);
-  const serviceAccounts = createServiceAccountService(deps, audit, authz, tokens);
-  const pgcreds = createPgCredService(deps, audit, authz);
   // id distinguishes this wiring from another in the same process (Elysia plugin dedup).
   return { id: crypto.randomUUID(), deps, policyCache, authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds };
 }
