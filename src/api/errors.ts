@@ -17,8 +17,9 @@ interface ValidationLike { all?: { path?: string; summary?: string; message?: st
 function validationMessage(err: unknown): string {
   const first = (err as ValidationLike).all?.[0];
   const path = first?.path && first.path !== "" ? first.path : "body";
-  // Schema messages describe the expected type/constraint, never the received value.
-  const why = (first?.summary ?? first?.message ?? "invalid value").replace(/\s+/g, " ").slice(0, 120);
+  // TypeBox's `message` states the expectation only ("Expected string"); `summary` quotes
+  // the received value ("but found: …"), which may be a password, so it is never used.
+  const why = (first?.message ?? "invalid value").replace(/\s+/g, " ").slice(0, 120);
   return `invalid ${path}: ${why}`;
 }
 

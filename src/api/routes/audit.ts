@@ -8,7 +8,7 @@ import { AuditPage, AuditQuery } from "../schemas/audit";
 export const auditRoutes = (s: Services) =>
   new Elysia({ prefix: "/v1/audit", detail: { tags: ["audit"] } })
     .use(authPlugin(s))
-    .get("/", ({ ctx, query }) =>
+    .get("", ({ ctx, query }) =>
       s.auditQuery.query(ctx, { ...query, limit: query.limit === undefined ? undefined : Number(query.limit) }), {
       auth: true, query: AuditQuery,
       detail: { summary: "Query audit events, newest first (admin)" },
