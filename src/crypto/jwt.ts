@@ -43,11 +43,50 @@ export async function signToken(claims: TokenClaims, key: KeyObject, kid: string
     .sign(key);
 }
 
+/**
+ * True when some JSON object in `json` repeats a key. JSON.parse (and so jose) keeps the
+ * last duplicate silently, so `{"alg":"none","alg":"EdDSA"}` would mean different things
+ * to different parsers; RFC 7515 §5.2 lets us refuse such input, and we do. Keys are
+ * compared after unescaping ("a" and "\u0061" are the same key).
+ */
+export function hasDuplicateKeys(json: string): boolean {
+  const stack: Array<{ keys: Set<string> | null; expectKey: boolean }> = [];
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < json.length && json[j] !== '"') j += json[j] === "\\" ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (top?.keys && top.expectKey) {
+        let key: string;
+        try { key = JSON.parse(json.slice(i, j + 1)) as string; } catch { return true; }
+        if (top.keys.has(key)) return true;
+        top.keys.add(key);
+        top.expectKey = false;
+      }
+      i = j;
+    } else if (c === "{") stack.push({ keys: new Set(), expectKey: true });
+    else if (c === "[") stack.push({ keys: null, expectKey: false });
+    else if (c === "}" || c === "]") stack.pop();
+    else if (c === ",") { const top = stack[stack.length - 1]; if (top?.keys) top.expectKey = true; }
+  }
+  return false;
+}
+
+function segmentJson(segment: string): string {
+  if (!/^[A-Za-z0-9_-]*$/.test(segment)) throw new TokenRejected("not base64url");
+  return Buffer.from(segment, "base64url").toString("utf8");
+}
+
 /** Checks the header alone; exported so the attack suites can test it directly. */
 export function checkHeader(token: string, kid: string): void {
   if (typeof token !== "string" || token.length === 0) throw new TokenRejected("empty");
   if (token.length > MAX_TOKEN_LENGTH) throw new TokenRejected("too long");
-  if (token.split(".").length !== 3) throw new TokenRejected("not a compact JWS");
+  const parts = token.split(".");
+  if (parts.length !== 3) throw new TokenRejected("not a compact JWS");
+  // Header and payload must each be one unambiguous JSON object.
+  if (hasDuplicateKeys(segmentJson(parts[0]!))) throw new TokenRejected("duplicate header key");
+  if (hasDuplicateKeys(segmentJson(parts[1]!))) throw new TokenRejected("duplicate claim");
   let header: Record<string, unknown>;
   try {
     header = decodeProtectedHeader(token) as Record<string, unknown>;

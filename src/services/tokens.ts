@@ -6,6 +6,7 @@ import { AppError, assertThat } from "../errors";
 import { newId } from "../crypto/random";
 import { signToken, TokenRejected, verifyToken, type TokenClaims } from "../crypto/jwt";
 import type { AccountRow } from "../store/accounts";
+import { createVerifiedTokenCache } from "./tokenCache";
 import type { AuditService } from "./audit";
 import type { Authz } from "./authz";
 import { iso, type Ctx, type Principal, type ServiceDeps } from "./context";
@@ -26,6 +27,7 @@ export interface ValidateResult {
 
 export function createTokenService(deps: ServiceDeps, audit: AuditService, authz: Authz) {
   const { store, vault, config, clock } = deps;
+  const verified = createVerifiedTokenCache();
 
   function lifetimeMs(row: AccountRow, roles: string[]): number {
     if (row.account_type === "system") return config.tokens.serviceExpiryMs;
@@ -63,7 +65,13 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService, authz
     const pub = vault.publicKey();
     const jwk = vault.publicJwk();
     if (!pub || !jwk) throw new AppError("vault_sealed");
-    const claims = await verifyToken(token, pub, { kid: jwk.kid, issuer: config.tokens.issuer, nowMs: clock.now() });
+    // The signature/claims result is cached (tokenCache.ts); the row and account checks below run every time.
+    const nowMs = clock.now();
+    let claims = verified.get(jwk.kid, token, nowMs);
+    if (!claims) {
+      claims = await verifyToken(token, pub, { kid: jwk.kid, issuer: config.tokens.issuer, nowMs });
+      verified.set(jwk.kid, token, claims);
+    }
     const row = store.tokens.get(claims.jti);
     if (!row || row.revoked_at !== null || row.account_id !== claims.sub) throw new TokenRejected("revoked or unknown");
     if (Date.parse(row.expires_at) <= clock.now()) throw new TokenRejected("expired");
@@ -82,6 +90,8 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService, authz
   return {
     mint,
     lifetimeMs,
+    /** Size of the verified-token cache (tests check it stays bounded). */
+    cacheStats: () => verified.stats(),
 
     /** The signing key's public JWK (served only while unsealed). */
     publicJwk() {
