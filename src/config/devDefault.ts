@@ -14,7 +14,7 @@ import type { Config } from "./schema";
 export const DEV_LISTEN = "127.0.0.1:8443";
 
 export function devHome(): string {
-  return resolve(Bun.env.MCIAS_HOME ?? "./mcias-data");
+  return resolve(Bun.env.MCIAS_HOME || "./mcias-data");
 }
 
 export async function prepareDevInstance(home = devHome()): Promise<Config> {
