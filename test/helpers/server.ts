@@ -212,3 +212,10 @@ export async function createHuman(s: TestServer, username: string, password = `$
   if (r.status !== 201) throw new Error(`create ${username}: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body.id;
 }
+
+/** Creates a system account through the API and returns its id. */
+export async function createSystem(s: TestServer, username: string): Promise<string> {
+  const r = await s.call("POST", "/v1/accounts", { token: await s.adminToken(), json: { username, account_type: "system" } });
+  if (r.status !== 201) throw new Error(`create ${username}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.id;
+}
