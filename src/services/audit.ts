@@ -17,6 +17,8 @@ export const AUDIT_EVENT_TYPES = [
   "vault_unsealed",
   // Beyond SPEC §7's list: a failed unseal is worth a row of its own.
   "vault_unseal_failed",
+  // Written only by `mcias db` (src/services/maintenance.ts).
+  "tokens_pruned", "backup_created", "master_key_rotated",
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -7,6 +7,7 @@ import { createAuditQueryService, createAuditService } from "./audit";
 import { createAuthService } from "./auth";
 import { createAuthz } from "./authz";
 import type { ServiceDeps } from "./context";
+import { createMaintenanceService } from "./maintenance";
 import { createPolicyService } from "./policy";
 import { createPgCredService } from "./pgcreds";
 import { createPolicyCache } from "./policyCache";
@@ -23,11 +24,12 @@ export function createServices(deps: ServiceDeps) {
   const accounts = createAccountService(deps, audit, authz);
   const auditQuery = createAuditQueryService(deps, authz);
   const vault = createVaultService(deps, audit, authz);
+  const maintenance = createMaintenanceService(deps, audit, accounts);
   const serviceAccounts = createServiceAccountService(deps, audit, authz, tokens);
   const pgcreds = createPgCredService(deps, audit, authz);
   const policy = createPolicyService(deps, audit, authz, policyCache);
   // id distinguishes this wiring from another in the same process (Elysia plugin dedup).
-  return { id: crypto.randomUUID(), deps, policyCache, authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds };
+  return { id: crypto.randomUUID(), deps, policyCache, authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds, maintenance };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -6,6 +6,7 @@ import type { Database } from "bun:sqlite";
 import { createAccountRepo } from "./accounts";
 import { createAuditRepo } from "./audit";
 import { createDelegateRepo, createPgAccessRepo } from "./delegates";
+import { createMaintenanceRepo } from "./maintenance";
 import { createPgCredRepo } from "./pgcreds";
 import { createPolicyRuleRepo } from "./policyRules";
 import { createServerConfigRepo } from "./serverConfig";
@@ -22,6 +23,7 @@ export function createStore(db: Database) {
     pgAccess: createPgAccessRepo(db),
     pgcreds: createPgCredRepo(db),
     policyRules: createPolicyRuleRepo(db),
+    maintenance: createMaintenanceRepo(db),
     /**
      * Runs `fn` in a BEGIN IMMEDIATE transaction: the write lock is taken up front, so a
      * read-then-write never fails with SQLITE_BUSY_SNAPSHOT beside a second process.
@@ -37,4 +39,5 @@ export function createStore(db: Database) {
 
 export type Store = ReturnType<typeof createStore>;
 export { openDatabase } from "./db";
+export { openDatabaseExclusive, integrityProblems, DatabaseInUseError, BackupError } from "./maintenance";
 export { migrate, currentVersion, pendingMigrations, forceVersion, LATEST_VERSION, SchemaTooNewError } from "./migrate";

@@ -1,0 +1,230 @@
+/**
+ * Break-glass use cases behind `mcias db` (SPEC §10) that the REST API does not have:
+ * account recovery, revoking every token, pruning, online backup and master-key
+ * rotation. Only the operator (OPERATOR_CTX) may call them. Where an API use case
+ * already exists (password, status, roles) it is called, not copied.
+ */
+import { timingSafeEqual } from "node:crypto";
+import { closeSync, existsSync, fsyncSync, openSync, writeSync } from "node:fs";
+import { open, seal } from "../crypto/aead";
+import { DEFAULT_KDF_PARAMS, deriveMasterKey } from "../crypto/kdf";
+import { randomBytes, randomPassword } from "../crypto/random";
+import { AppError, assertThat } from "../errors";
+import { BackupError } from "../store/maintenance";
+import { KeyfileError, readKeyfile } from "../vault/masterKey";
+import type { AccountService } from "./accounts";
+import type { AuditService } from "./audit";
+import { totpAad } from "./auth";
+import { iso, type Ctx, type ServiceDeps } from "./context";
+import { pgcredAad } from "./pgcreds";
+import { KEY_CHECK_AAD, KEY_CHECK_PLAINTEXT, SIGNING_KEY_AAD, WrongMasterKeyError } from "./vault";
+import type { AccountView } from "./views";
+
+/** Floor for a new master passphrase (the same length floor as account passwords). */
+export const MIN_MASTER_PASSPHRASE = 12;
+
+export type RekeyTarget =
+  | { kind: "keyfile"; key: Buffer; path: string }
+  | { kind: "passphrase"; passphrase: string };
+
+export interface RekeyResult { kid: string; totp_secrets: number; pgcreds: number; to: "keyfile" | "passphrase" }
+
+export function createMaintenanceService(deps: ServiceDeps, audit: AuditService, accounts: AccountService) {
+  const { store, vault, clock } = deps;
+  const now = () => iso(clock.now());
+
+  function requireOperator(ctx: Ctx): void {
+    if (!ctx.operator) throw new AppError("forbidden", "only the mcias db operator may do this");
+  }
+
+  function loadAccount(id: string) {
+    const row = store.accounts.get(id);
+    assertThat(row, "not_found", "account not found");
+    return row;
+  }
+
+  return {
+    /**
+     * The way back in when every admin is locked out: a new random password (returned
+     * once, never stored in clear), tokens revoked and lockout cleared (setPassword),
+     * status active, optionally `admin` granted and TOTP removed. A deleted account is
+     * refused: deletion is final in MCIAS (no API undeletes), so recovery creates a new
+     * account instead of silently resurrecting an old one.
+     */
+    async recover(ctx: Ctx, id: string, opts: { admin?: boolean; resetTotp?: boolean } = {}): Promise<{ password: string; account: AccountView }> {
+      requireOperator(ctx);
+      const row = loadAccount(id);
+      if (row.status === "deleted") {
+        throw new AppError("conflict", "account is deleted; deleted accounts are not restored: create a new account (mcias db account create) and grant it admin");
+      }
+      if (row.account_type !== "human") throw new AppError("bad_request", "system accounts have no password; issue a new token instead");
+      const password = randomPassword();
+      // Password first: it revokes every old token before the account is (re)activated.
+      await accounts.setPassword(ctx, id, password);
+      if (opts.resetTotp && row.totp_enabled === 1) accounts.removeTotp(ctx, id);
+      if (loadAccount(id).status !== "active") accounts.updateStatus(ctx, id, "active");
+      if (opts.admin && !store.accounts.roles(id).includes("admin")) accounts.grantRole(ctx, id, "admin");
+      return { password, account: accounts.get(ctx, id) };
+    },
+
+    /** Revokes every live token of an account (any status); returns how many. */
+    revokeAllTokens(ctx: Ctx, id: string): number {
+      requireOperator(ctx);
+      const row = loadAccount(id);
+      return store.tx(() => {
+        const revoked = store.tokens.revokeAllFor(id, now(), "revoked");
+        if (revoked.length) audit.record(ctx, "token_revoked", { id: row.id, username: row.username }, { all: true, count: revoked.length });
+        return revoked.length;
+      });
+    },
+
+    /** Deletes token rows that have expired (an expired token is refused with or without its row). */
+    pruneTokens(ctx: Ctx): number {
+      requireOperator(ctx);
+      return store.tx(() => {
+        const cutoff = now();
+        const n = store.tokens.pruneExpired(cutoff);
+        if (n) audit.record(ctx, "tokens_pruned", null, { deleted: n, expired_before: cutoff });
+        return n;
+      });
+    },
+
+    /** A consistent online copy (see store.maintenance.backupTo); audited in the live database. */
+    backup(ctx: Ctx, path: string): { bytes: number } {
+      requireOperator(ctx);
+      let out: { bytes: number };
+      try {
+        out = store.maintenance.backupTo(path);
+      } catch (e) {
+        if (e instanceof BackupError) throw new AppError("conflict", e.message);
+        throw e;
+      }
+      store.tx(() => audit.record(ctx, "backup_created", null, { path, bytes: out.bytes }));
+      return out;
+    },
+
+    /**
+     * The key a `rekey --new-keyfile PATH` moves to: an existing keyfile is read (and
+     * refused when group/world-accessible or malformed); a missing one is created 0600
+     * with 32 random bytes (base64) and flushed to disk before any secret moves, so a
+     * crash can never leave the database under a key that exists nowhere.
+     */
+    prepareKeyfile(ctx: Ctx, path: string): { key: Buffer; created: boolean } {
+      requireOperator(ctx);
+      if (existsSync(path)) {
+        try {
+          return { key: readKeyfile(path), created: false };
+        } catch (e) {
+          if (e instanceof KeyfileError) throw new AppError("bad_request", e.message);
+          throw e;
+        }
+      }
+      const key = randomBytes(32);
+      let fd: number;
+      try {
+        fd = openSync(path, "wx", 0o600);
+      } catch (e) {
+        throw new AppError("bad_request", `cannot create keyfile ${path} (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+      }
+      try {
+        writeSync(fd, key.toString("base64") + "\n");
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      return { key, created: true };
+    },
+
+    /**
+     * Moves every value sealed under the current master key (key check, signing key,
+     * TOTP secrets, Postgres passwords) to a new key in ONE transaction: it commits
+     * completely or not at all. The signing key itself is unchanged (same kid), so
+     * issued tokens stay valid. The caller must hold the database exclusively: a running
+     * server would keep sealing new values with the old key.
+     */
+    async rekey(ctx: Ctx, target: RekeyTarget): Promise<RekeyResult> {
+      requireOperator(ctx);
+      const oldKey = vault.masterKey();
+      let newKey: Buffer;
+      let kdf: { salt: Buffer; params: string } | null = null;
+      if (target.kind === "passphrase") {
+        if (target.passphrase.length < MIN_MASTER_PASSPHRASE) {
+          throw new AppError("bad_request", `the new passphrase must be at least ${MIN_MASTER_PASSPHRASE} characters`);
+        }
+        // A fresh salt: the new key shares nothing with the old derivation.
+        kdf = { salt: randomBytes(16), params: JSON.stringify(DEFAULT_KDF_PARAMS) };
+        newKey = await deriveMasterKey(target.passphrase, kdf.salt, DEFAULT_KDF_PARAMS);
+      } else {
+        newKey = Buffer.from(target.key);
+      }
+      if (newKey.length !== 32) throw new AppError("bad_request", "the new master key must be 32 bytes");
+      if (timingSafeEqual(newKey, oldKey)) throw new AppError("bad_request", "the new master key is the current one");
+
+      const move = (blob: Uint8Array, aad: string, what: string): Buffer => {
+        let plain: Buffer;
+        try {
+          plain = open(oldKey, blob, aad);
+        } catch {
+          throw new AppError("conflict", `cannot decrypt ${what} with the current master key; nothing was changed`);
+        }
+        try {
+          return seal(newKey, plain, aad);
+        } finally {
+          plain.fill(0);
+        }
+      };
+
+      try {
+        return store.tx(() => {
+          const t = now();
+          const cfg = store.serverConfig.get();
+          if (!cfg?.key_check || !cfg.signing_key_enc || !cfg.signing_key_jwk) {
+            throw new AppError("conflict", "the database has no master key yet (start the server once first)");
+          }
+          try {
+            open(oldKey, cfg.key_check, KEY_CHECK_AAD);
+          } catch {
+            throw new WrongMasterKeyError();
+          }
+          store.serverConfig.setKeyCheck(seal(newKey, Buffer.from(KEY_CHECK_PLAINTEXT), KEY_CHECK_AAD), t);
+          store.serverConfig.setSigningKey(move(cfg.signing_key_enc, SIGNING_KEY_AAD, "the signing key"), cfg.signing_key_jwk, t);
+
+          const totpRows = store.maintenance.totpBlobs();
+          let totp = 0;
+          for (const r of totpRows) {
+            const what = `the TOTP secret of account ${r.id}`;
+            const secret = r.totp_secret_enc ? move(r.totp_secret_enc, totpAad(r.id), what) : null;
+            const pending = r.totp_pending_enc ? move(r.totp_pending_enc, totpAad(r.id), `the pending ${what}`) : null;
+            store.maintenance.setTotpBlobs(r.id, secret, pending);
+            totp += (secret ? 1 : 0) + (pending ? 1 : 0);
+          }
+          const creds = store.pgcreds.all();
+          for (const c of creds) {
+            store.pgcreds.setPasswordEnc(c.account_id, move(c.password_enc, pgcredAad(c.account_id), `the Postgres password of account ${c.account_id}`));
+          }
+          if (kdf) store.serverConfig.setKdf(kdf.salt, kdf.params, t);
+          else store.maintenance.clearKdf(t);
+
+          // Read everything back under the new key before committing.
+          const after = store.serverConfig.get()!;
+          open(newKey, after.key_check!, KEY_CHECK_AAD);
+          open(newKey, after.signing_key_enc!, SIGNING_KEY_AAD).fill(0);
+          for (const r of store.maintenance.totpBlobs()) {
+            if (r.totp_secret_enc) open(newKey, r.totp_secret_enc, totpAad(r.id)).fill(0);
+            if (r.totp_pending_enc) open(newKey, r.totp_pending_enc, totpAad(r.id)).fill(0);
+          }
+          for (const c of store.pgcreds.all()) open(newKey, c.password_enc, pgcredAad(c.account_id)).fill(0);
+
+          const kid = (JSON.parse(cfg.signing_key_jwk) as { kid: string }).kid;
+          const result: RekeyResult = { kid, totp_secrets: totp, pgcreds: creds.length, to: target.kind };
+          audit.record(ctx, "master_key_rotated", null, { to: target.kind, kid, totp_secrets: totp, pgcreds: creds.length });
+          return result;
+        });
+      } finally {
+        newKey.fill(0);
+      }
+    },
+  };
+}
+
+export type MaintenanceService = ReturnType<typeof createMaintenanceService>;
