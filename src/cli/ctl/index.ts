@@ -1,7 +1,22 @@
-/** `mcias ctl`: the admin CLI over REST (its own issue fills this in). */
+/** `mcias ctl`: the admin CLI over REST, built on the client library (SPEC §9). */
 import { defineCommand } from "citty";
+import { accountGroup } from "./account";
+import { auditGroup, vaultGroup } from "./audit";
+import { authGroup } from "./auth";
+import { pgcredsGroup } from "./pgcreds";
+import { policyGroup } from "./policy";
+import { roleGroup, tagGroup } from "./roles";
+import { delegateGroup, tokenGroup } from "./tokens";
 
 export const ctlCommand = defineCommand({
-  meta: { name: "ctl", description: "Administer a running MCIAS server over its REST API" },
-  subCommands: {},
+  meta: {
+    name: "ctl",
+    description: "Administer a running MCIAS server over its REST API. Every command takes --server URL (MCIAS_SERVER), " +
+      "--token T (MCIAS_TOKEN, else the token saved by `auth login`), --cacert PEM (MCIAS_CACERT) and --json. " +
+      "Exit codes: 0 ok, 1 refused by the server, 2 usage. `mcias ctl <group> --help` lists a group's subcommands with all their flags. Example: mcias ctl account list --server https://127.0.0.1:8443 --cacert server.crt",
+  },
+  subCommands: {
+    auth: authGroup, account: accountGroup, role: roleGroup, tag: tagGroup, token: tokenGroup,
+    delegate: delegateGroup, pgcreds: pgcredsGroup, policy: policyGroup, audit: auditGroup, vault: vaultGroup,
+  },
 });

@@ -1,0 +1,95 @@
+/** `mcias ctl account …`: account CRUD (admin). */
+import { readSecret } from "../prompt";
+import { ExitError } from "../run";
+import type { Account } from "../../client/types";
+import { printAccount } from "./auth";
+import { group, leaf, list, makeClient, output, printTable } from "./common";
+
+const idArg = { id: { type: "string", required: true, description: "Account id (UUID)" } } as const;
+
+/** Prompts for a new password (twice in a terminal). */
+async function newPassword(prompt: string): Promise<string> {
+  try { return await readSecret(prompt, { confirm: true }); } catch (e) { throw new ExitError(1, `mcias: ${(e as Error).message}`); }
+}
+
+/** Accounts as an aligned table. */
+export function printAccounts(rows: Account[]): void {
+  printTable(rows.map((a) => ({ ...a, type: a.account_type, totp: a.totp_enabled ? "yes" : "no" })),
+    ["id", "username", "type", "status", "roles", "tags", "totp"]);
+}
+
+const create = leaf({
+  name: "create",
+  description: "Create an account; a human's password is prompted for (twice)",
+  args: {
+    username: { type: "string", required: true, description: "Username (lower case, a-z 0-9 . _ -)" },
+    type: { type: "enum", options: ["human", "system"], required: true, description: "human or system" },
+    roles: { type: "string", description: "Initial roles, comma-separated" },
+  },
+  async run(args) {
+    const c = makeClient(args);
+    const type = args.type as "human" | "system";
+    const password = type === "human" ? await newPassword("Password for the new account: ") : undefined;
+    const roles = args.roles === undefined ? undefined : list(args.roles);
+    const a = await c.createAccount({ username: String(args.username), account_type: type, ...(password ? { password } : {}), ...(roles ? { roles } : {}) });
+    output(args, a, printAccount);
+  },
+});
+
+const listCmd = leaf({
+  name: "list",
+  description: "List accounts (deleted ones only with --status deleted)",
+  args: {
+    status: { type: "enum", options: ["active", "inactive", "deleted"], description: "Only accounts in this state" },
+    type: { type: "enum", options: ["human", "system"], description: "Only accounts of this type" },
+  },
+  async run(args) {
+    const rows = await makeClient(args).listAccounts({
+      status: args.status as Account["status"] | undefined, account_type: args.type as Account["account_type"] | undefined,
+    });
+    output(args, rows, printAccounts);
+  },
+});
+
+const get = leaf({
+  name: "get", description: "Show one account", args: idArg,
+  async run(args) { output(args, await makeClient(args).getAccount(String(args.id)), printAccount); },
+});
+
+const update = leaf({
+  name: "update",
+  description: "Activate or deactivate an account (inactive revokes all its tokens)",
+  args: { ...idArg, status: { type: "enum", options: ["active", "inactive"], required: true, description: "active or inactive" } },
+  async run(args) {
+    output(args, await makeClient(args).updateAccount(String(args.id), { status: args.status as "active" | "inactive" }), printAccount);
+  },
+});
+
+const del = leaf({
+  name: "delete", description: "Soft-delete an account: tokens revoked, username stays reserved", args: idArg,
+  async run(args) {
+    await makeClient(args).deleteAccount(String(args.id));
+    if (!args.json) console.log(`account ${args.id} deleted`);
+  },
+});
+
+const setPassword = leaf({
+  name: "set-password", description: "Set an account's password (prompted twice); all its tokens are revoked", args: idArg,
+  async run(args) {
+    const c = makeClient(args);
+    await c.setAccountPassword(String(args.id), await newPassword("New password: "));
+    if (!args.json) console.log("password set; the account's tokens were revoked");
+  },
+});
+
+const removeTotp = leaf({
+  name: "remove-totp", description: "Remove an account's TOTP enrollment", args: idArg,
+  async run(args) {
+    await makeClient(args).removeTotp(String(args.id));
+    if (!args.json) console.log("TOTP removed");
+  },
+});
+
+export const accountGroup = group("account",
+  "Create, list, change and delete accounts (admin). Example: mcias ctl account create --username ci-bot --type system",
+  { create, list: listCmd, get, update, delete: del, "set-password": setPassword, "remove-totp": removeTotp });

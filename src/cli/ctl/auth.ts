@@ -1,0 +1,106 @@
+/** `mcias ctl auth …`: log in and out, who am I, own password and TOTP. */
+import { createInterface } from "node:readline/promises";
+import { readSecret } from "../prompt";
+import { ExitError } from "../run";
+import { UnauthorizedError } from "../../client/errors";
+import type { Account } from "../../client/types";
+import { forgetSavedToken, group, leaf, makeClient, output, printRecord, saveToken } from "./common";
+
+/** Shows an account as `key: value` lines. */
+export function printAccount(a: Account): void {
+  printRecord({
+    id: a.id, username: a.username, type: a.account_type, status: a.status, roles: a.roles, tags: a.tags,
+    totp: a.totp_enabled ? "enabled" : "disabled", created_at: a.created_at, updated_at: a.updated_at,
+  });
+}
+
+async function readUsername(): Promise<string> {
+  if (process.stdin.isTTY) {
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try { return (await rl.question("Username: ")).trim(); } finally { rl.close(); }
+  }
+  // Not a terminal: the next line of stdin, read through the same buffer as secrets.
+  return (await readSecret("Username: ")).trim();
+}
+
+const login = leaf({
+  name: "login",
+  description: "Log in and save the token (0600) for later commands; the token itself is never printed",
+  args: {
+    username: { type: "string", description: "Account to log in as (prompted for when absent)" },
+    totp: { type: "boolean", description: "Also prompt for a TOTP code (accounts with TOTP enrolled)" },
+  },
+  async run(args) {
+    const c = makeClient(args, { auth: false });
+    const username = typeof args.username === "string" && args.username ? args.username : await readUsername();
+    const password = await readSecret("Password: ");
+    const code = args.totp ? (await readSecret("TOTP code: ")).trim() : undefined;
+    const r = await c.login(username, password, code);
+    const path = saveToken(r.token);
+    output(args, { expires_at: r.expires_at, token_file: path }, (v) =>
+      console.log(`logged in as ${username}; token saved to ${v.token_file}, expires ${v.expires_at}`));
+  },
+});
+
+const logout = leaf({
+  name: "logout",
+  description: "Revoke the current token on the server and delete the saved one",
+  async run(args) {
+    const c = makeClient(args);
+    const token = c.token;
+    try {
+      await c.logout();
+    } catch (e) {
+      // An expired or revoked token is useless: forget it anyway, then report.
+      if (e instanceof UnauthorizedError && token) forgetSavedToken(token);
+      throw e;
+    }
+    if (token) forgetSavedToken(token);
+    if (!args.json) console.log("logged out");
+  },
+});
+
+const whoami = leaf({
+  name: "whoami",
+  description: "Show the account the token belongs to",
+  async run(args) {
+    output(args, await makeClient(args).me(), printAccount);
+  },
+});
+
+const changePassword = leaf({
+  name: "change-password",
+  description: "Change your own password (prompted: current, then new twice); your other tokens are revoked",
+  async run(args) {
+    const c = makeClient(args);
+    const current = await readSecret("Current password: ");
+    const next = await readSecret("New password: ", { confirm: true }).catch((e: Error) => { throw new ExitError(1, `mcias: ${e.message}`); });
+    await c.changePassword(current, next);
+    if (!args.json) console.log("password changed; your other tokens were revoked");
+  },
+});
+
+const totpEnroll = leaf({
+  name: "totp-enroll",
+  description: "Start TOTP enrollment: prints the secret and otpauth URI (confirm with totp-confirm)",
+  async run(args) {
+    output(args, await makeClient(args).totpEnroll(), (v) => {
+      printRecord({ secret: v.secret, otpauth_uri: v.otpauth_uri });
+      console.log("add it to your authenticator, then run: mcias ctl auth totp-confirm --code CODE");
+    });
+  },
+});
+
+const totpConfirm = leaf({
+  name: "totp-confirm",
+  description: "Turn TOTP on with a current code from your authenticator",
+  args: { code: { type: "string", required: true, description: "Current 6-digit TOTP code" } },
+  async run(args) {
+    await makeClient(args).totpConfirm(String(args.code));
+    if (!args.json) console.log("TOTP enabled: logins now need a code");
+  },
+});
+
+export const authGroup = group("auth",
+  "Log in, log out, inspect and manage your own account. Example: mcias ctl auth login --username alice --server https://auth.example.com:8443",
+  { login, logout, whoami, "change-password": changePassword, "totp-enroll": totpEnroll, "totp-confirm": totpConfirm });

@@ -1,0 +1,171 @@
+/**
+ * Request and response shapes of the MCIAS REST API (SPEC §3), as plain TypeScript.
+ *
+ * These are written out by hand instead of derived with `typeof Schema.static` from
+ * `src/api/schemas/*`: those modules build their schemas with Elysia's `t` at import
+ * time, and a published client must not depend on (or type-reference) the server's
+ * framework. `test/e2e/client.test.ts` checks at compile time that each type here and
+ * the server schema it mirrors are assignable both ways, so the two cannot drift.
+ */
+
+/** RFC 3339 UTC timestamp, e.g. `2026-01-02T03:04:05Z`. */
+export type Time = string;
+
+/** Every `code` the server puts in an error body. */
+export type ErrorCode =
+  | "bad_request" | "unauthorized" | "forbidden" | "not_found" | "conflict"
+  | "payload_too_large" | "rate_limited" | "vault_sealed" | "internal";
+
+/** The error body of every failed call: `{"error","code"}`. */
+export interface ErrorBody { error: string; code: ErrorCode }
+
+/** `human` accounts log in with a password; `system` accounts only hold tokens. */
+export type AccountType = "human" | "system";
+/** Lifecycle state of an account; `deleted` is a soft delete. */
+export type AccountStatus = "active" | "inactive" | "deleted";
+
+/** The only shape accounts take in responses. */
+export interface Account {
+  id: string;
+  username: string;
+  account_type: AccountType;
+  status: AccountStatus;
+  roles: string[];
+  tags: string[];
+  totp_enabled: boolean;
+  created_at: Time;
+  updated_at: Time;
+}
+
+/** `POST /v1/accounts` body. */
+export interface CreateAccountRequest {
+  username: string;
+  account_type: AccountType;
+  /** Humans only: 12–256 characters, not the username. */
+  password?: string;
+  roles?: string[];
+}
+
+/** `GET /v1/accounts` filters. */
+export interface ListAccountsQuery {
+  status?: AccountStatus;
+  account_type?: AccountType;
+}
+
+/** `PATCH /v1/accounts/{id}` body. */
+export interface UpdateAccountRequest { status?: "active" | "inactive" }
+
+/** A freshly issued bearer token (`login`, `renew`). */
+export interface TokenResponse { token: string; expires_at: Time }
+
+/** A system account's token from `POST /v1/accounts/{id}/token`. */
+export interface IssuedToken { token: string; expires_at: Time; jti: string }
+
+/** One row of `GET /v1/accounts/{id}/tokens`; never the token itself. */
+export interface TokenInfo { jti: string; issued_at: Time; expires_at: Time; revoked_at: Time | null }
+
+/** `POST /v1/token/validate` answer for a good token. */
+export interface ValidToken {
+  valid: true;
+  sub: string;
+  username: string;
+  account_type: AccountType;
+  roles: string[];
+  jti: string;
+  issued_at: Time;
+  expires_at: Time;
+}
+/** `POST /v1/token/validate` answer: a valid token's claims, or `{valid:false}`. */
+export type ValidateResponse = ValidToken | { valid: false };
+
+/** `POST /v1/auth/totp/enroll` answer (base32 secret, SHA1, 6 digits, 30 s). */
+export interface TotpEnrollment { secret: string; otpauth_uri: string }
+
+/** The token-signing public key (`GET /v1/keys/public`). */
+export interface Jwk { kty: "OKP"; crv: "Ed25519"; x: string; kid: string; use: "sig"; alg: "EdDSA" }
+/** `GET /.well-known/jwks.json`. */
+export interface JwkSet { keys: Jwk[] }
+
+/** `GET /v1/health`: `ok`, or `sealed` (HTTP 503) while the vault is sealed. */
+export interface Health { status: "ok" | "sealed" }
+/** `GET /v1/vault/status`, `seal`, `unseal`. */
+export interface VaultStatus { sealed: boolean }
+
+/** One entry of `GET /v1/accounts/{id}/token/delegates`. */
+export interface Delegate { grantee_id: string; username: string; granted_at: Time }
+
+/** Postgres connection metadata; `password` only for readers allowed to see it. */
+export interface PgCreds { host: string; port: number; database: string; username: string; password?: string }
+/** `PUT /v1/accounts/{id}/pgcreds` body. */
+export interface SetPgCredsRequest { host: string; port: number; database: string; username: string; password: string }
+/** One entry of `GET /v1/pgcreds`: a credential the caller may read (never the password). */
+export interface PgCredsSummary { account_id: string; service: string; host: string; port: number; database: string; username: string }
+/**
+ * One entry of `GET /v1/accounts/{id}/pgcreds/access`. SPEC §3 only fixes `grantee_id`;
+ * the server may add fields such as `username` and `granted_at`.
+ */
+export interface PgCredsGrant { grantee_id: string; username?: string; granted_at?: Time; [k: string]: unknown }
+
+/** Action strings the policy engine decides (SPEC §5). */
+export type PolicyAction = string;
+/** Resource kinds a policy rule or evaluation names. */
+export type ResourceType = "account" | "token" | "pgcreds" | "audit" | "policy" | "vault";
+
+/** Match conditions of a stored rule; every listed field must hold. */
+export interface RuleMatch {
+  roles?: string[];
+  account_types?: AccountType[];
+  subject_ids?: string[];
+  actions?: PolicyAction[];
+  resource_types?: ResourceType[];
+  owner_is_subject?: boolean;
+  services?: string[];
+  required_tags?: string[];
+}
+
+/** A policy rule (stored rules have positive ids, built-ins negative ones). */
+export interface PolicyRule {
+  id: number;
+  description: string;
+  effect: "allow" | "deny";
+  priority: number;
+  enabled: boolean;
+  not_before?: Time | null;
+  expires_at?: Time | null;
+  match: RuleMatch;
+}
+/** `POST /v1/policy/rules` body. */
+export type CreatePolicyRuleRequest = Omit<PolicyRule, "id" | "priority" | "enabled"> & { priority?: number; enabled?: boolean };
+/** `PATCH /v1/policy/rules/{id}` body: any subset of the rule's fields. */
+export type UpdatePolicyRuleRequest = Partial<Omit<PolicyRule, "id">>;
+
+/** `POST /v1/policy/evaluate` body. */
+export interface EvaluateRequest { subject_id: string; action: PolicyAction; resource: { type: ResourceType; id?: string } }
+/** `POST /v1/policy/evaluate` answer; `rule_id` is null for the default deny. */
+export interface EvaluateResponse { effect: "allow" | "deny"; rule_id: number | null; rule_description: string | null }
+
+/** `GET /v1/audit` filters. */
+export interface AuditQuery {
+  /** Account id or username (actor or target). */
+  account?: string;
+  type?: string;
+  since?: Time;
+  until?: Time;
+  /** 1..500, default 100. */
+  limit?: number;
+  cursor?: string;
+}
+/** One audit row. */
+export interface AuditEvent {
+  id: number;
+  time: Time;
+  type: string;
+  actor_id: string | null;
+  actor: string | null;
+  target_id: string | null;
+  target: string | null;
+  ip: string | null;
+  details: Record<string, unknown>;
+}
+/** One page of `GET /v1/audit`, newest first; pass `next_cursor` for the next page. */
+export interface AuditPage { events: AuditEvent[]; next_cursor: string | null }
