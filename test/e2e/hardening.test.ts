@@ -15,11 +15,11 @@ const SECURITY_HEADERS = {
 };
 
 describe("malformed input is 400 with the uniform body", () => {
-  const raw = (body: BodyInit, contentType = "application/json", token = admin) =>
+  const raw = (body: Bun.BodyInit, contentType = "application/json", token = admin) =>
     s.fetch("/v1/accounts", { method: "POST", body, headers: { "content-type": contentType, authorization: `Bearer ${token}` } });
 
   test("malformed JSON, form bodies, wrong types, unknown fields, empty body", async () => {
-    const cases: [BodyInit, string?][] = [
+    const cases: [Bun.BodyInit, string?][] = [
       ['{"username":', undefined],
       ["username=x&account_type=human", "application/x-www-form-urlencoded"],
       ['{"username":"x","account_type":"human","roles":"admin"}', undefined],
@@ -69,7 +69,7 @@ describe("malformed input is 400 with the uniform body", () => {
     for (const h of ["Basic YWRtaW46cGFzcw==", "Bearer", `Token ${admin}`, `Bearer ${admin} extra`, "bearer not-a-jwt"]) {
       const r = await s.fetch("/v1/auth/me", { headers: { authorization: h } });
       expect(r.status).toBe(401);
-      expect((await r.json()).code).toBe("unauthorized");
+      expect(((await r.json()) as { code: string }).code).toBe("unauthorized");
     }
     expect((await s.fetch("/v1/auth/me", { headers: { authorization: `bEaReR ${admin}` } })).status).toBe(200);
   });
