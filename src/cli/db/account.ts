@@ -1,22 +1,30 @@
 import { defineCommand } from "citty";
-import { readSecret } from "../prompt";
-import { configArg, findAccount, withDb } from "./context";
+import type { AccountView } from "../../services/views";
+import { UsageError } from "../run";
+import { configArg, findAccount, secret, whoArgs, withDb } from "./context";
 
-const who = {
-  id: { type: "string", description: "account id" },
-  username: { type: "string", description: "username (instead of --id)" },
-} as const;
+const line = (a: AccountView) =>
+  [a.id, a.username, a.account_type, a.status, a.roles.join(",") || "-", a.totp_enabled ? "totp" : "-"].join("\t");
+const json = { json: { type: "boolean", description: "JSON output (one object per line for lists)" } } as const;
 
 export const accountCommand = defineCommand({
   meta: { name: "account", description: "Manage accounts directly in the database" },
   subCommands: {
     list: defineCommand({
-      meta: { name: "list", description: "List accounts (including deleted)" },
-      args: { ...configArg },
+      meta: { name: "list", description: "List every account, deleted ones included (id, username, type, status, roles, totp)" },
+      args: { ...configArg, ...json },
       run: ({ args }) => withDb(args.config, (c) => {
-        for (const a of c.store.accounts.list({ includeDeleted: true })) {
-          console.log([a.id, a.username, a.account_type, a.status, c.store.accounts.roles(a.id).join(",") || "-"].join("\t"));
+        for (const row of c.store.accounts.list({ includeDeleted: true })) {
+          const a = c.services.accounts.get(c.ctx, row.id);
+          console.log(args.json ? JSON.stringify(a) : line(a));
         }
+      }),
+    }),
+    get: defineCommand({
+      meta: { name: "get", description: "Show one account as JSON" },
+      args: { ...configArg, ...whoArgs },
+      run: ({ args }) => withDb(args.config, (c) => {
+        console.log(JSON.stringify(c.services.accounts.get(c.ctx, findAccount(c, args).id), null, 2));
       }),
     }),
     create: defineCommand({
@@ -28,19 +36,60 @@ export const accountCommand = defineCommand({
       },
       run: ({ args }) => withDb(args.config, async (c) => {
         const type = String(args.type) as "human" | "system";
-        const password = type === "human" ? await readSecret("New password: ", { confirm: true }) : undefined;
+        const password = type === "human" ? await secret("New password: ", { confirm: true }) : undefined;
         const a = await c.services.accounts.create(c.ctx, { username: String(args.username), account_type: type, password });
         console.log(a.id);
       }),
     }),
     "set-password": defineCommand({
-      meta: { name: "set-password", description: "Set a human account's password (prompted, or read from stdin); revokes its tokens" },
-      args: { ...configArg, ...who },
+      meta: { name: "set-password", description: "Set a human account's password (prompted, or read from stdin); clears lockout and revokes its tokens" },
+      args: { ...configArg, ...whoArgs },
       run: ({ args }) => withDb(args.config, async (c) => {
         const row = findAccount(c, args);
-        const password = await readSecret("New password: ", { confirm: true });
+        const password = await secret("New password: ", { confirm: true });
         await c.services.accounts.setPassword(c.ctx, row.id, password);
-        console.log(`password set for ${row.username}`);
+        console.log(`password set for ${row.username}; its tokens are revoked`);
+      }),
+    }),
+    "set-status": defineCommand({
+      meta: { name: "set-status", description: "Set status active (clears lockout) or inactive (revokes every token)" },
+      args: { ...configArg, ...whoArgs, status: { type: "string", required: true, description: "active | inactive" } },
+      run: ({ args }) => withDb(args.config, (c) => {
+        const status = String(args.status);
+        if (status !== "active" && status !== "inactive") throw new UsageError("--status must be active or inactive");
+        const a = c.services.accounts.updateStatus(c.ctx, findAccount(c, args).id, status);
+        console.log(`${a.username}: ${a.status}`);
+      }),
+    }),
+    "reset-totp": defineCommand({
+      meta: { name: "reset-totp", description: "Remove an account's TOTP enrollment (login then needs only the password)" },
+      args: { ...configArg, ...whoArgs },
+      run: ({ args }) => withDb(args.config, (c) => {
+        const row = findAccount(c, args);
+        c.services.accounts.removeTotp(c.ctx, row.id);
+        console.log(`TOTP removed for ${row.username}`);
+      }),
+    }),
+    recover: defineCommand({
+      meta: {
+        name: "recover",
+        description: "The way back in: new random password (printed once, on stdout only), account active, lockout cleared, tokens revoked",
+      },
+      args: {
+        ...configArg, ...whoArgs,
+        admin: { type: "boolean", description: "also grant the admin role" },
+        "reset-totp": { type: "boolean", description: "also remove TOTP (the authenticator is lost)" },
+      },
+      run: ({ args }) => withDb(args.config, async (c) => {
+        if (!args.id && !args.username) throw new UsageError("pass --username U (or --id ID)");
+        const row = findAccount(c, args);
+        const r = await c.services.maintenance.recover(c.ctx, row.id, { admin: args.admin === true, resetTotp: args["reset-totp"] === true });
+        // stdout carries the password alone (PW=$(mcias db account recover …)); the rest goes to stderr.
+        console.log(r.password);
+        const notes = [`account ${r.account.username} recovered: status active, lockout cleared, every token revoked`];
+        if (args.admin) notes.push("admin granted");
+        if (r.account.totp_enabled) notes.push("TOTP still required at login (add --reset-totp if the authenticator is lost)");
+        console.error(`${notes.join("; ")}.\nThe new password above is shown once and stored nowhere in clear: log in and change it.`);
       }),
     }),
   },

@@ -8,12 +8,12 @@ import type { Config } from "../../config/schema";
 import { createLogger } from "../../log";
 import { createServices, OPERATOR_CTX, systemClock, type Ctx, type Services } from "../../services";
 import { WrongMasterKeyError } from "../../services/vault";
-import { createStore, currentVersion, LATEST_VERSION, openDatabase, type Store } from "../../store";
+import { createStore, currentVersion, DatabaseInUseError, LATEST_VERSION, openDatabase, openDatabaseExclusive, type Store } from "../../store";
 import { KeyfileError, readKeyfile } from "../../vault/masterKey";
 import { createVault } from "../../vault/vault";
 import { loadExistingConfig } from "../config";
 import { readSecret } from "../prompt";
-import { ExitError } from "../run";
+import { ExitError, UsageError } from "../run";
 
 export interface DbContext {
   config: Config;
@@ -29,12 +29,31 @@ export const configArg = {
   config: { type: "string", description: "TOML config file (default: $MCIAS_CONFIG, else ./mcias-data/mcias.toml)" },
 } as const;
 
-export async function openDb(configFlag: string | undefined, opts: { allowPending?: boolean; create?: boolean } = {}): Promise<DbContext> {
+/** Every command naming one account accepts either flag. */
+export const whoArgs = {
+  id: { type: "string", description: "account id" },
+  username: { type: "string", description: "username (instead of --id)" },
+} as const;
+
+export interface OpenOptions {
+  allowPending?: boolean;
+  create?: boolean;
+  /** Hold the database exclusively (no server or other process may use it meanwhile): rekey. */
+  exclusive?: boolean;
+}
+
+export async function openDb(configFlag: string | undefined, opts: OpenOptions = {}): Promise<DbContext> {
   const config = loadExistingConfig(configFlag);
   if (!opts.create && !existsSync(config.database.path)) {
     throw new ExitError(1, `mcias db: database ${config.database.path} does not exist (run: mcias db schema migrate)`);
   }
-  const db = openDatabase(config.database.path, { create: opts.create === true });
+  let db;
+  try {
+    db = opts.exclusive ? openDatabaseExclusive(config.database.path) : openDatabase(config.database.path, { create: opts.create === true });
+  } catch (e) {
+    if (e instanceof DatabaseInUseError) throw new ExitError(1, `mcias db: ${e.message}; stop the server first, this command needs the database to itself`);
+    throw e;
+  }
   const version = currentVersion(db);
   if (version > LATEST_VERSION) {
     db.close();
@@ -58,7 +77,7 @@ export async function openDb(configFlag: string | undefined, opts: { allowPendin
         if (config.masterKey.keyfile) key = readKeyfile(config.masterKey.keyfile);
         else {
           const name = config.masterKey.passphraseEnv!;
-          const pass = Bun.env[name] || (await readSecret("Master passphrase: "));
+          const pass = Bun.env[name] || (await secret(`Master passphrase (${name} is not set): `));
           key = await services.vault.keyFromPassphrase(pass);
         }
         vault.unseal(services.vault.openWith(key));
@@ -74,25 +93,49 @@ export async function openDb(configFlag: string | undefined, opts: { allowPendin
   };
 }
 
-/** Runs `fn` with an open context, closing it however `fn` ends; AppErrors exit 1 with their message. */
-export async function withDb<T>(configFlag: string | undefined, fn: (c: DbContext) => Promise<T> | T, opts?: Parameters<typeof openDb>[1]): Promise<T> {
-  const c = await openDb(configFlag, opts);
+/**
+ * One clear line and a non-zero exit for every failure: service refusals (exit 1 with
+ * their code), a database locked past the busy timeout, a bad file. No stack traces.
+ */
+export function toExitError(e: unknown): unknown {
+  if (e instanceof ExitError || e instanceof UsageError) return e;
+  const err = e as { name?: string; message?: string; code?: string };
+  if (err?.name === "AppError") return new ExitError(1, `mcias db: ${err.message} (${err.code})`);
+  if (/SQLITE_BUSY|SQLITE_LOCKED|database is locked/i.test(`${err?.code ?? ""} ${err?.message ?? ""}`)) {
+    return new ExitError(1, "mcias db: database is locked (busy timeout expired: another process holds a write lock); try again");
+  }
+  if (err?.name === "SQLiteError" || /SQLITE_/.test(String(err?.code ?? ""))) return new ExitError(1, `mcias db: database error: ${err.message}`);
+  if (e instanceof Error) return new ExitError(1, `mcias db: ${e.message}`);
+  return e;
+}
+
+/** Runs `fn` with an open context, closing it however `fn` ends. */
+export async function withDb<T>(configFlag: string | undefined, fn: (c: DbContext) => Promise<T> | T, opts?: OpenOptions): Promise<T> {
+  let c: DbContext | undefined;
   try {
+    c = await openDb(configFlag, opts);
     return await fn(c);
   } catch (e) {
-    const err = e as { name?: string; message?: string; code?: string };
-    if (err?.name === "AppError") throw new ExitError(1, `mcias db: ${err.message} (${err.code})`);
-    if (err?.name === "SQLiteError" && /busy|locked/i.test(err.message ?? "")) throw new ExitError(1, "mcias db: database is locked (busy timeout expired); try again");
-    throw e;
+    throw toExitError(e);
   } finally {
-    c.close();
+    c?.close();
   }
 }
 
-/** Finds an account by --id or --username. */
+/** Finds an account by --id or --username (deleted accounts included). */
 export function findAccount(c: DbContext, args: { id?: string; username?: string }) {
-  const row = args.id ? c.store.accounts.get(args.id) : args.username ? c.store.accounts.getByUsername(args.username) : undefined;
-  if (!args.id && !args.username) throw new ExitError(2, "mcias db: pass --id ID or --username U");
-  if (!row) throw new ExitError(1, "mcias db: no such account");
+  if (!args.id && !args.username) throw new UsageError("pass --id ID or --username U");
+  if (args.id && args.username) throw new UsageError("pass --id or --username, not both");
+  const row = args.id ? c.store.accounts.get(args.id) : c.store.accounts.getByUsername(args.username!);
+  if (!row) throw new ExitError(1, `mcias db: no such account: ${args.id ?? args.username}`);
   return row;
+}
+
+/** A secret from the terminal (no echo) or the next stdin line; a missing line is a clear error. */
+export async function secret(prompt: string, opts: { confirm?: boolean } = {}): Promise<string> {
+  try {
+    return await readSecret(prompt, opts);
+  } catch (e) {
+    throw new ExitError(1, `mcias db: ${(e as Error).message}`);
+  }
 }

@@ -1,10 +1,19 @@
-/** `mcias db`: the offline break-glass tool, working on the database file directly. */
+/** `mcias db`: the offline break-glass tool, working on the database file directly (SPEC §10). */
 import { defineCommand } from "citty";
 import { accountCommand } from "./account";
+import { auditCommand } from "./audit";
+import { backupCommand } from "./backup";
+import { pgcredsCommand } from "./pgcreds";
+import { pruneCommand } from "./prune";
+import { rekeyCommand } from "./rekey";
 import { roleCommand } from "./role";
 import { schemaCommand } from "./schema";
+import { tokenCommand } from "./token";
 
 export const dbCommand = defineCommand({
   meta: { name: "db", description: "Break-glass maintenance directly on the database (works with the server up or down)" },
-  subCommands: { schema: schemaCommand, account: accountCommand, role: roleCommand },
+  subCommands: {
+    schema: schemaCommand, account: accountCommand, role: roleCommand, token: tokenCommand, prune: pruneCommand,
+    audit: auditCommand, pgcreds: pgcredsCommand, backup: backupCommand, rekey: rekeyCommand,
+  },
 });
