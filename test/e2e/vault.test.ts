@@ -5,6 +5,8 @@
  * transitions, keyfile servers, and an uninitialized database.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { generateSigningKey } from "../../src/crypto/signingKey";
+import { createVault } from "../../src/vault/vault";
 import { ADMIN_PASSWORD, createHuman, removeDir, startServer, type TestServer } from "../helpers/server";
 
 const PASS = "correct horse battery staple vault";
@@ -231,5 +233,27 @@ describe("uninitialized database", () => {
     expect((await s.call("GET", "/v1/vault/status")).body).toEqual({ sealed: true });
     expectError(await unseal(s, "attacker chosen passphrase"), 409, "conflict");
     expect((await s.call("GET", "/v1/vault/status")).body).toEqual({ sealed: true });
+  });
+});
+
+describe("key bytes in memory", () => {
+  test("unseal copies and wipes the caller's buffers; seal overwrites the held bytes", () => {
+    const v = createVault();
+    const sk = generateSigningKey();
+    const master = Buffer.alloc(32, 0xab);
+    const pkcs8 = Buffer.from(sk.pkcs8);
+    v.unseal({ masterKey: master, signingPkcs8: pkcs8, publicJwk: sk.publicJwk });
+    expect(master.every((b) => b === 0)).toBe(true);
+    expect(pkcs8.every((b) => b === 0)).toBe(true);
+    const held = v.masterKey();
+    expect(held.every((b) => b === 0xab)).toBe(true);
+    expect(v.signingKey().asymmetricKeyType).toBe("ed25519");
+    v.seal();
+    expect(v.isSealed()).toBe(true);
+    expect(held.every((b) => b === 0)).toBe(true);
+    expect(() => v.masterKey()).toThrow();
+    expect(() => v.signingKey()).toThrow();
+    // the public half stays known (it is public) for the sealed guard's answers
+    expect(v.publicJwk()).toEqual(sk.publicJwk);
   });
 });
