@@ -8,7 +8,7 @@ import {
 } from "./errors";
 import type {
   Account, AuditPage, AuditQuery, CreateAccountRequest, CreatePolicyRuleRequest, Delegate,
-  EvaluateRequest, EvaluateResponse, Health, IssuedToken, Jwk, JwkSet, ListAccountsQuery,
+  EvaluateRequest, EvaluateResponse, Grant, Health, IssuedToken, Jwk, JwkSet, ListAccountsQuery,
   PgCreds, PgCredsGrant, PgCredsSummary, PolicyRule, SetPgCredsRequest, TokenInfo,
   TokenResponse, TotpEnrollment, UpdateAccountRequest, UpdatePolicyRuleRequest,
   ValidateResponse, VaultStatus,
@@ -216,7 +216,7 @@ export class McIasClient {
   /** `GET /v1/accounts/{id}/token/delegates`: humans allowed to manage the system account's token. */
   listDelegates(id: string): Promise<Delegate[]> { return this.request("GET", `/v1/accounts/${seg(id)}/token/delegates`); }
   /** `POST /v1/accounts/{id}/token/delegates`. */
-  grantDelegate(id: string, granteeId: string): Promise<unknown> {
+  grantDelegate(id: string, granteeId: string): Promise<Grant> {
     return this.request("POST", `/v1/accounts/${seg(id)}/token/delegates`, { body: { grantee_id: granteeId } });
   }
   /** `DELETE /v1/accounts/{id}/token/delegates/{grantee_id}`. */
@@ -235,7 +235,7 @@ export class McIasClient {
   /** `GET /v1/accounts/{id}/pgcreds/access`: who may read the metadata. */
   listPgCredsAccess(id: string): Promise<PgCredsGrant[]> { return this.request("GET", `/v1/accounts/${seg(id)}/pgcreds/access`); }
   /** `POST /v1/accounts/{id}/pgcreds/access`. */
-  grantPgCredsAccess(id: string, granteeId: string): Promise<unknown> {
+  grantPgCredsAccess(id: string, granteeId: string): Promise<Grant> {
     return this.request("POST", `/v1/accounts/${seg(id)}/pgcreds/access`, { body: { grantee_id: granteeId } });
   }
   /** `DELETE /v1/accounts/{id}/pgcreds/access/{grantee_id}`. */

@@ -91,8 +91,10 @@ export interface Health { status: "ok" | "sealed" }
 /** `GET /v1/vault/status`, `seal`, `unseal`. */
 export interface VaultStatus { sealed: boolean }
 
+/** A grant: a token delegate of a system account, or a reader of its Postgres credential metadata. */
+export interface Grant { grantee_id: string; username: string; granted_at: Time }
 /** One entry of `GET /v1/accounts/{id}/token/delegates`. */
-export interface Delegate { grantee_id: string; username: string; granted_at: Time }
+export type Delegate = Grant;
 
 /** Postgres connection metadata; `password` only for readers allowed to see it. */
 export interface PgCreds { host: string; port: number; database: string; username: string; password?: string }
@@ -100,11 +102,8 @@ export interface PgCreds { host: string; port: number; database: string; usernam
 export interface SetPgCredsRequest { host: string; port: number; database: string; username: string; password: string }
 /** One entry of `GET /v1/pgcreds`: a credential the caller may read (never the password). */
 export interface PgCredsSummary { account_id: string; service: string; host: string; port: number; database: string; username: string }
-/**
- * One entry of `GET /v1/accounts/{id}/pgcreds/access`. SPEC §3 only fixes `grantee_id`;
- * the server may add fields such as `username` and `granted_at`.
- */
-export interface PgCredsGrant { grantee_id: string; username?: string; granted_at?: Time; [k: string]: unknown }
+/** One entry of `GET /v1/accounts/{id}/pgcreds/access`. */
+export type PgCredsGrant = Grant;
 
 /** Action strings the policy engine decides (SPEC §5). */
 export type PolicyAction = string;
@@ -123,21 +122,38 @@ export interface RuleMatch {
   required_tags?: string[];
 }
 
+/** A rule's match as the server shows it: built-in rules also use relationship predicates. */
+export interface RuleMatchView extends RuleMatch {
+  subject_has_service_role?: boolean;
+  subject_is_delegate?: boolean;
+  subject_is_grantee?: boolean;
+}
+
 /** A policy rule (stored rules have positive ids, built-ins negative ones). */
 export interface PolicyRule {
   id: number;
   description: string;
   effect: "allow" | "deny";
+  /** Lower is reported first when several rules match. */
   priority: number;
   enabled: boolean;
+  not_before?: Time;
+  expires_at?: Time;
+  match: RuleMatchView;
+}
+/** `POST /v1/policy/rules` body. */
+export interface CreatePolicyRuleRequest {
+  description: string;
+  effect: "allow" | "deny";
+  /** Integer 0-10000, default 100. */
+  priority?: number;
+  enabled?: boolean;
   not_before?: Time | null;
   expires_at?: Time | null;
   match: RuleMatch;
 }
-/** `POST /v1/policy/rules` body. */
-export type CreatePolicyRuleRequest = Omit<PolicyRule, "id" | "priority" | "enabled"> & { priority?: number; enabled?: boolean };
-/** `PATCH /v1/policy/rules/{id}` body: any subset of the rule's fields. */
-export type UpdatePolicyRuleRequest = Partial<Omit<PolicyRule, "id">>;
+/** `PATCH /v1/policy/rules/{id}` body: any subset of the fields; `null` clears a time. */
+export type UpdatePolicyRuleRequest = Partial<CreatePolicyRuleRequest>;
 
 /** `POST /v1/policy/evaluate` body. */
 export interface EvaluateRequest { subject_id: string; action: PolicyAction; resource: { type: ResourceType; id?: string } }
