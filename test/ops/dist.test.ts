@@ -31,7 +31,7 @@ describe("systemd unit", () => {
     for (const line of [
       "User=mcias", "ProtectSystem=strict", "ProtectHome=true", "PrivateTmp=true",
       "NoNewPrivileges=true", "CapabilityBoundingSet=", "ReadWritePaths=/srv/mcias",
-      "EnvironmentFile=-/srv/mcias/env", "Restart=on-failure", "LimitNOFILE=65536",
+      "EnvironmentFile=/srv/mcias/env", "Restart=on-failure", "LimitNOFILE=65536",
       "ExecReload=/bin/kill -HUP $MAINPID", "ExecStart=/usr/local/bin/mcias serve --config /srv/mcias/mcias.toml",
     ]) expect(unit.split("\n")).toContain(line);
     expect(unit).not.toMatch(/^MemoryDenyWriteExecute=/m);
@@ -104,9 +104,9 @@ describe("config examples", () => {
     expect(Object.keys(all).sort()).toEqual(Object.keys(keys).sort());
   });
 
-  test("the env example sets the passphrase variable the production config names", () => {
+  test("the env example names the production passphrase variable, commented out (fresh install starts sealed)", () => {
     const env = readFileSync(dist("mcias.env.example"), "utf8");
     const conf = parse(readFileSync(dist("mcias.conf.example"), "utf8")) as { master_key: { passphrase_env: string } };
-    expect(env).toMatch(new RegExp(`^${conf.master_key.passphrase_env}=.+$`, "m"));
+    expect(env).toMatch(new RegExp(`^#${conf.master_key.passphrase_env}=.+$`, "m"));
   });
 });
