@@ -1,12 +1,40 @@
 /**
- * The HTMX web UI (SPEC §11). Mounted beside the API by the composition root; built
- * by its own issue. Until then it serves nothing, so every UI path is a 404.
+ * The HTMX web UI (SPEC §11), mounted beside the API on the same server. Server-rendered
+ * pages over the same services as the REST API; session in the `mcias_session` cookie,
+ * CSRF double-submit token on every state-changing request, errors as HTML pages.
  */
 import { Elysia } from "elysia";
 import type { Limiters } from "../api/limiters";
 import type { Logger } from "../log";
 import type { Services } from "../services";
+import { staticFile } from "./assets";
+import { createCsrf } from "./csrf";
+import { createHttp } from "./http";
+import { navFor } from "./nav";
+import { accountRoutes } from "./pages/accounts";
+import { auditRoutes } from "./pages/audit";
+import { dashboardRoutes } from "./pages/dashboard";
+import { policyRoutes } from "./pages/policy";
+import { profileRoutes } from "./pages/profile";
+import { serviceRoutes } from "./pages/services";
+import { sessionRoutes } from "./pages/session";
+import type { Route } from "./routes";
 
-export function createUi(s: Services, _limiters: Limiters, _log: Logger) {
-  return new Elysia({ name: "mcias-ui", seed: s.id });
+export function createUi(s: Services, limiters: Limiters, log: Logger) {
+  const csrf = createCsrf();
+  const http = createHttp(s, csrf, log, (p) => navFor(s, p));
+  const deps = { s, limiters };
+  const routes: Route[] = [
+    ...sessionRoutes(deps), ...dashboardRoutes(deps), ...accountRoutes(deps), ...serviceRoutes(deps),
+    ...policyRoutes(deps), ...auditRoutes(deps), ...profileRoutes(deps),
+  ];
+  const app = new Elysia({ name: "mcias-ui", seed: s.id })
+    .get("/static/:file", ({ params }) => staticFile(params.file) ?? new Response("not found", { status: 404, headers: { "content-type": "text/plain" } }));
+  for (const r of routes) {
+    const h = http.wrap(r.handler, r.opts);
+    // Elysia routes mutate the instance. Form bodies are read by the wrapper itself, so Elysia must not parse them.
+    if (r.method === "GET") app.get(r.path, h);
+    else app.post(r.path, h, { parse: "none" });
+  }
+  return app;
 }

@@ -1,0 +1,19 @@
+/**
+ * Static files served from the binary under /static/ (cacheable: they hold no secret).
+ * Imported `with { type: "file" }` so `bun build --compile` embeds them.
+ */
+import htmxPath from "htmx.org/dist/htmx.min.js" with { type: "file" };
+import cssPath from "./static/app.css" with { type: "file" };
+import jsPath from "./static/app.js" with { type: "file" };
+
+const FILES: Record<string, { path: string; type: string }> = {
+  "htmx.min.js": { path: htmxPath, type: "text/javascript; charset=utf-8" },
+  "app.css": { path: cssPath, type: "text/css; charset=utf-8" },
+  "app.js": { path: jsPath, type: "text/javascript; charset=utf-8" },
+};
+
+export function staticFile(name: string): Response | null {
+  const f = FILES[name];
+  if (!f) return null;
+  return new Response(Bun.file(f.path), { headers: { "content-type": f.type } });
+}

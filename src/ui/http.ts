@@ -1,0 +1,189 @@
+/**
+ * The one request wrapper of the console: sealed redirect, CSRF cookie and check,
+ * session cookie authentication and renewal, and errors rendered as HTML pages (the
+ * API's global onError would answer JSON, so no error leaves a UI handler).
+ */
+import { clientIpOf } from "../api/requestInfo";
+import { AppError } from "../errors";
+import type { Logger } from "../log";
+import type { Ctx, Principal, Services } from "../services";
+import { CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, type Csrf } from "./csrf";
+import { html, type Html } from "./html";
+import { page, type NavItem } from "./layout";
+
+export const SESSION_COOKIE = "mcias_session";
+
+export interface Rc {
+  request: Request;
+  url: URL;
+  ctx: Ctx;
+  /** Present on authenticated routes. */
+  principal: Principal;
+  csrf: string;
+  form: URLSearchParams;
+  params: Record<string, string>;
+  /** Cookies to set on whatever response the handler returns. */
+  cookies: string[];
+  nav: NavItem[];
+  /** Renders a full page with the shell for this request. */
+  render(title: string, body: Html | Html[], o?: { status?: number; current?: string; notice?: string | null; error?: string | null }): Response;
+  redirect(location: string): Response;
+}
+
+export type Handler = (rc: Rc) => Response | Promise<Response>;
+
+export function parseCookies(header: string | null): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!header) return out;
+  for (const part of header.split(";")) {
+    const i = part.indexOf("=");
+    if (i < 0) continue;
+    const k = part.slice(0, i).trim();
+    if (!out.has(k)) out.set(k, part.slice(i + 1).trim());
+  }
+  return out;
+}
+
+export function cookie(name: string, value: string, maxAgeS?: number): string {
+  return `${name}=${value}; Path=/; Secure; HttpOnly; SameSite=Strict${maxAgeS !== undefined ? `; Max-Age=${maxAgeS}` : ""}`;
+}
+
+const JWT_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/** iat/exp of a token already verified by services.tokens.authenticate (for renewal timing only). */
+function lifetimeOf(jwt: string): { iat: number; exp: number } | null {
+  try {
+    const claims = JSON.parse(Buffer.from(jwt.split(".")[1]!, "base64url").toString("utf8")) as { iat?: unknown; exp?: unknown };
+    return typeof claims.iat === "number" && typeof claims.exp === "number" ? { iat: claims.iat, exp: claims.exp } : null;
+  } catch {
+    return null;
+  }
+}
+
+export function sessionCookie(token: string, expiresAt: string, nowMs: number): string {
+  return cookie(SESSION_COOKIE, token, Math.max(0, Math.floor((Date.parse(expiresAt) - nowMs) / 1000)));
+}
+
+const STATUS_TITLES: Record<number, string> = {
+  400: "Bad request", 401: "Not signed in", 403: "Forbidden", 404: "Not found", 409: "Conflict",
+  413: "Too large", 429: "Too many requests", 500: "Something went wrong", 503: "Vault sealed",
+};
+
+export interface RouteOptions {
+  /** Public pages (login, unseal) need no session. */
+  anon?: boolean;
+  /** Where the error page's "back" link points for a failed action. */
+  back?: string | ((rc: Rc) => string);
+  /** Allowed while the vault is sealed (only the unseal page). */
+  whileSealed?: boolean;
+}
+
+export function createHttp(s: Services, csrf: Csrf, log: Logger, navFor: (p: Principal) => NavItem[]) {
+  const clock = s.deps.clock;
+
+  function respond(body: Html, status: number, cookies: string[], extra: Record<string, string> = {}): Response {
+    const headers = new Headers({ "content-type": "text/html; charset=utf-8", ...extra });
+    for (const c of cookies) headers.append("set-cookie", c);
+    return new Response(body.value, { status, headers });
+  }
+
+  function redirectTo(location: string, cookies: string[]): Response {
+    const headers = new Headers({ location });
+    for (const c of cookies) headers.append("set-cookie", c);
+    return new Response(null, { status: 303, headers });
+  }
+
+  function errorPage(rc: Rc, status: number, message: string, back?: string, extra: Record<string, string> = {}): Response {
+    const title = STATUS_TITLES[status] ?? "Error";
+    const body = html`<div class="card narrow"><h1>${title}</h1><p>${message}</p>${back ? html`<p><a href="${back}">Back</a></p>` : html`<p><a href="/">Dashboard</a></p>`}</div>`;
+    return respond(page({ title, csrf: rc.csrf, principal: rc.principal?.id ? rc.principal : null, nav: rc.nav }, body), status, rc.cookies, extra);
+  }
+
+  function wrap(handler: Handler, opts: RouteOptions = {}) {
+    return async ({ request, params }: { request: Request; params?: Record<string, string> }): Promise<Response> => {
+      const url = new URL(request.url);
+      const cookies = parseCookies(request.headers.get("cookie"));
+      const set: string[] = [];
+      let token = cookies.get(CSRF_COOKIE) ?? "";
+      if (!csrf.isSigned(token)) {
+        token = csrf.issue();
+        set.push(cookie(CSRF_COOKIE, token));
+      }
+      const rc: Rc = {
+        request, url, ctx: { ip: clientIpOf(request), principal: null }, principal: null as unknown as Principal,
+        csrf: token, form: new URLSearchParams(), params: params ?? {}, cookies: set, nav: [],
+        render(title, body, o = {}) {
+          return respond(page({ title, csrf: token, principal: rc.principal?.id ? rc.principal : null, nav: rc.nav, current: o.current, notice: o.notice, error: o.error }, body), o.status ?? 200, set);
+        },
+        redirect: (location) => redirectTo(location, set),
+      };
+      try {
+        const sealed = s.deps.vault.isSealed();
+        if (sealed && !opts.whileSealed) return redirectTo("/unseal", set);
+        if (!sealed && opts.whileSealed) return redirectTo("/", set);
+
+        const unsafe = request.method !== "GET" && request.method !== "HEAD";
+        if (unsafe) {
+          const type = request.headers.get("content-type") ?? "";
+          if (type.startsWith("application/x-www-form-urlencoded")) rc.form = new URLSearchParams(await request.text());
+          const submitted = request.headers.get(CSRF_HEADER) ?? rc.form.get(CSRF_FIELD);
+          if (!csrf.verify(cookies.get(CSRF_COOKIE), submitted)) {
+            return errorPage(rc, 403, "This form has expired or did not come from this site. Reload the page and try again.");
+          }
+        }
+
+        if (!opts.anon) {
+          const jwt = cookies.get(SESSION_COOKIE) ?? "";
+          let principal: Principal | null = null;
+          if (JWT_RE.test(jwt)) {
+            try {
+              principal = await s.tokens.authenticate(jwt);
+            } catch (e) {
+              if (e instanceof AppError && e.code === "vault_sealed") return redirectTo("/unseal", set);
+            }
+          }
+          if (!principal) {
+            if (jwt) set.push(cookie(SESSION_COOKIE, "", 0));
+            return redirectTo("/login", set);
+          }
+          rc.principal = principal;
+          rc.ctx = { ip: rc.ctx.ip, principal };
+          rc.nav = navFor(principal);
+          // Renew a session past half its life on a plain page load (never on htmx or POST
+          // requests, which may run in parallel with the old cookie).
+          const life = lifetimeOf(jwt);
+          if (!unsafe && !request.headers.has("hx-request") && life && clock.now() / 1000 > life.iat + (life.exp - life.iat) / 2) {
+            try {
+              const renewed = await s.auth.renew(rc.ctx);
+              set.push(sessionCookie(renewed.token, renewed.expires_at, clock.now()));
+              const fresh = await s.tokens.authenticate(renewed.token);
+              rc.principal = fresh;
+              rc.ctx = { ip: rc.ctx.ip, principal: fresh };
+            } catch {
+              return redirectTo("/login", set); // the old token was revoked by a parallel renew
+            }
+          }
+        }
+        return await handler(rc);
+      } catch (e) {
+        if (e instanceof AppError) {
+          if (e.code === "unauthorized" && !opts.anon) {
+            set.push(cookie(SESSION_COOKIE, "", 0));
+            return redirectTo("/login", set);
+          }
+          if (e.code === "vault_sealed") return redirectTo("/unseal", set);
+          const back = typeof opts.back === "function" ? opts.back(rc) : opts.back;
+          const extra: Record<string, string> = e.retryAfter !== undefined ? { "retry-after": String(e.retryAfter) } : {};
+          return errorPage(rc, e.status, e.message, back, extra);
+        }
+        const err = e as Error;
+        log.error("ui error", { path: url.pathname, error: err?.name ?? "Error", message: String(err?.message ?? e).slice(0, 300) });
+        return errorPage(rc, 500, "The server could not complete this request.");
+      }
+    };
+  }
+
+  return { wrap, respond, redirectTo };
+}
+
+export type Http = ReturnType<typeof createHttp>;

@@ -1,0 +1,68 @@
+/** The audit log with filters and cursor paging. */
+import { AppError } from "../../errors";
+import { AUDIT_EVENT_TYPES } from "../../services/audit";
+import { html } from "../html";
+import { field, select } from "../layout";
+import { type Route, type UiDeps } from "../routes";
+import { auditTable } from "./common";
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** datetime-local ("2026-11-23T21:26") is read as UTC; a full RFC 3339 time passes as is. */
+function toRfc3339(v: string): string | undefined {
+  if (v === "") return undefined;
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(v)) return `${v}:00Z`;
+  return v;
+}
+
+export function auditRoutes({ s }: UiDeps): Route[] {
+  return [{
+    method: "GET", path: "/audit", opts: { back: "/audit" },
+    handler: (rc) => {
+      const q = rc.url.searchParams;
+      const accountIn = (q.get("account") ?? "").trim();
+      const type = (q.get("type") ?? "").trim();
+      const since = (q.get("since") ?? "").trim();
+      const until = (q.get("until") ?? "").trim();
+      const cursor = (q.get("cursor") ?? "").trim();
+      let account: string | undefined;
+      let error: string | null = null;
+      if (accountIn !== "") {
+        if (UUID_RE.test(accountIn)) account = accountIn.toLowerCase();
+        else {
+          try {
+            account = s.accounts.getByUsername(rc.ctx, accountIn.toLowerCase()).id;
+          } catch (e) {
+            if (!(e instanceof AppError) || e.code !== "not_found") throw e;
+            error = "No account with that username.";
+          }
+        }
+      }
+      let result: ReturnType<typeof s.auditQuery.query> = { events: [], next_cursor: null };
+      if (!error) {
+        try {
+          result = s.auditQuery.query(rc.ctx, {
+            account, type: type || undefined, since: toRfc3339(since), until: toRfc3339(until), limit: 50, cursor: cursor || undefined,
+          });
+        } catch (e) {
+          if (!(e instanceof AppError) || e.code !== "bad_request") throw e;
+          error = e.message;
+        }
+      }
+      const keep = new URLSearchParams();
+      for (const [k, v] of [["account", accountIn], ["type", type], ["since", since], ["until", until]]) if (v) keep.set(k!, v!);
+      const next = result.next_cursor ? `/audit?${new URLSearchParams([...keep, ["cursor", result.next_cursor]])}` : null;
+      const first = cursor ? `/audit?${keep}` : null;
+      return rc.render("Audit log", html`<h1>Audit log</h1>
+<form method="get" action="/audit" class="inline" aria-label="Filter events">
+${field({ name: "account", label: "Account", value: accountIn, hint: "username or id", id: "audit-account", autocomplete: "off" })}
+${select({ name: "type", label: "Event type", value: type, options: [["", "any"], ...AUDIT_EVENT_TYPES.map((t): [string, string] => [t, t])], id: "audit-type" })}
+${field({ name: "since", label: "Since (UTC)", type: "datetime-local", value: since, id: "audit-since" })}
+${field({ name: "until", label: "Until (UTC)", type: "datetime-local", value: until, id: "audit-until" })}
+<button type="submit" class="secondary">Filter</button></form>
+${auditTable(result.events, cursor ? "No older events." : "No events match these filters.")}
+<nav class="pager" aria-label="Pages">${first ? html`<a href="${first}">← Newest</a>` : ""}${next ? html`<a href="${next}" rel="next">Older →</a>` : ""}</nav>`,
+      { current: "/audit", status: error ? 400 : 200, error });
+    },
+  }];
+}

@@ -1,0 +1,72 @@
+/** Login, logout and the unseal page. */
+import { AppError } from "../../errors";
+import { html } from "../html";
+import { SESSION_COOKIE, cookie, sessionCookie } from "../http";
+import { field, postForm } from "../layout";
+import { notice, str, type Route, type UiDeps } from "../routes";
+
+export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
+  const loginForm = (csrf: string, username = "") => postForm("/login", csrf, html`
+    ${field({ name: "username", label: "Username", value: username, required: true, autocomplete: "username", id: "login-username" })}
+    ${field({ name: "password", label: "Password", type: "password", required: true, autocomplete: "current-password", id: "login-password" })}
+    ${field({ name: "totp_code", label: "TOTP code", hint: "Only if two-factor authentication is on for your account.", autocomplete: "one-time-code", inputmode: "numeric", pattern: "[0-9]{6}", id: "login-totp" })}
+    <button type="submit">Sign in</button>`, { label: "Sign in" });
+
+  return [
+    {
+      method: "GET", path: "/login", opts: { anon: true },
+      handler: (rc) => rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf)}</div>`, { notice: notice(rc) }),
+    },
+    {
+      method: "POST", path: "/login", opts: { anon: true, back: "/login" },
+      handler: async (rc) => {
+        limiters.check("login", rc.ctx.ip);
+        const username = str(rc.form, "username");
+        const code = str(rc.form, "totp_code");
+        try {
+          const t = await s.auth.login(rc.ctx, { username, password: rc.form.get("password") ?? "", ...(code ? { totp_code: code } : {}) });
+          rc.cookies.push(sessionCookie(t.token, t.expires_at, s.deps.clock.now()));
+          return rc.redirect("/");
+        } catch (e) {
+          if (e instanceof AppError && e.code === "unauthorized") {
+            return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf, username)}</div>`, { status: 401, error: "Invalid username, password or code." });
+          }
+          throw e;
+        }
+      },
+    },
+    {
+      method: "POST", path: "/logout",
+      handler: (rc) => {
+        s.auth.logout(rc.ctx);
+        rc.cookies.push(cookie(SESSION_COOKIE, "", 0));
+        return rc.redirect("/login?notice=logged_out");
+      },
+    },
+    {
+      method: "GET", path: "/unseal", opts: { anon: true, whileSealed: true },
+      handler: (rc) => rc.render("Unseal", unsealPage(rc.csrf)),
+    },
+    {
+      method: "POST", path: "/unseal", opts: { anon: true, whileSealed: true, back: "/unseal" },
+      handler: async (rc) => {
+        limiters.check("unseal", rc.ctx.ip);
+        try {
+          await s.vault.unseal(rc.ctx, rc.form.get("passphrase") ?? "");
+        } catch (e) {
+          if (e instanceof AppError && (e.code === "unauthorized" || e.code === "bad_request")) {
+            return rc.render("Unseal", unsealPage(rc.csrf), { status: e.status, error: e.code === "unauthorized" ? "Wrong passphrase." : e.message });
+          }
+          throw e;
+        }
+        return rc.redirect("/login?notice=unsealed");
+      },
+    },
+  ];
+}
+
+function unsealPage(csrf: string) {
+  return html`<div class="card narrow"><h1>Vault sealed</h1>
+<p>The server holds no master key. Enter the passphrase to unseal it.</p>
+${postForm("/unseal", csrf, html`${field({ name: "passphrase", label: "Passphrase", type: "password", required: true, autocomplete: "off", id: "unseal-passphrase" })}<button type="submit">Unseal</button>`, { label: "Unseal" })}</div>`;
+}

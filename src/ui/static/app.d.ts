@@ -1,0 +1,3 @@
+// app.js is imported `with { type: "file" }`: its default export is the file path.
+declare const path: string;
+export default path;
