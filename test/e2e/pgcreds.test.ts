@@ -70,6 +70,7 @@ describe("reading and writing credentials", () => {
     expect(r.body.password).toBe(pw);
     expect((await put(svc, creds("other-password"), tok)).status).toBe(403);
     expect((await s.call("POST", `/v1/accounts/${svc}/token`, { token: tok })).status).toBe(403);
+    expect((await s.call("GET", `/v1/accounts/${svc}/pgcreds/access`, { token: tok })).status).toBe(403);
     const list = await s.call("GET", "/v1/pgcreds", { token: tok });
     expect(list.body).toEqual([{ account_id: svc, service: "billing", host: "db.internal", port: 5432, database: "appdb", username: "app" }]);
     // Another system account's credential is not its business.
