@@ -23,7 +23,9 @@ const printRule = (r: PolicyRule) => printRecord({
 });
 
 export const policyGroup = group("policy",
-  "Manage policy rules and ask the engine for decisions (admin). Example: echo '{\"description\":\"ops read audit\",\"effect\":\"allow\",\"match\":{\"roles\":[\"ops\"],\"actions\":[\"audit:read\"]}}' | mcias ctl policy create", {
+  "Manage policy rules and ask the engine for decisions (admin; built-in rules have negative ids: write --id=-1). " +
+  "Example: mcias ctl policy create --file rule.json, where rule.json is " +
+  "{\"description\":\"ops read audit\",\"effect\":\"allow\",\"match\":{\"roles\":[\"ops\"],\"actions\":[\"audit:read\"]}}", {
     list: leaf({
       name: "list", description: "List built-in (negative ids) and stored rules",
       async run(args) {
