@@ -103,17 +103,23 @@ export function createVaultService(deps: ServiceDeps, audit: AuditService, authz
         // Re-reading the keyfile on request would let anyone undo an admin's seal.
         throw new AppError("bad_request", "this server uses a keyfile; restart it to unseal");
       }
-      // Never let the first network caller choose the master passphrase of a fresh database.
-      if (!store.serverConfig.get()?.key_check) {
-        throw new AppError("conflict", "the master key is not initialized: start the server once with the passphrase variable set");
+      // A fresh database (no key check yet) is initialized by its first unseal, as a fresh
+      // install that starts sealed needs (Vault's `operator init` is first-caller too).
+      // It gets the password floor, a loud log line and its own audit detail.
+      const initializing = !store.serverConfig.get()?.key_check;
+      if (initializing && [...passphrase].length < 12) {
+        throw new AppError("bad_request", "a new master passphrase must be at least 12 characters");
       }
       // One derivation at a time: concurrent unseal calls wait for the first.
       while (unsealing) await unsealing.catch(() => undefined);
       if (!vault.isSealed()) return { sealed: false };
       const attempt = (async () => {
         let keys: UnsealedKeys;
+        let fresh = false;
         try {
-          keys = openWith(await keyFromPassphrase(passphrase));
+          const key = await keyFromPassphrase(passphrase);
+          fresh = !store.serverConfig.get()?.key_check; // read right before openWith, no await between
+          keys = openWith(key);
         } catch (e) {
           if (e instanceof WrongMasterKeyError) {
             store.tx(() => audit.record(ctx, "vault_unseal_failed", null, {}));
@@ -121,7 +127,8 @@ export function createVaultService(deps: ServiceDeps, audit: AuditService, authz
           }
           throw e;
         }
-        store.tx(() => audit.record(ctx, "vault_unsealed", null, {}));
+        store.tx(() => audit.record(ctx, "vault_unsealed", null, fresh ? { initialized: true } : {}));
+        if (fresh) log.warn("master key initialized by the first unseal", { ip: ctx.ip });
         vault.unseal(keys);
       })();
       unsealing = attempt;

@@ -227,12 +227,23 @@ describe("keyfile server", () => {
 });
 
 describe("uninitialized database", () => {
-  test("a fresh database started sealed refuses to let an unseal choose its passphrase (409)", async () => {
+  test("a fresh install started sealed is initialized by its first unseal (12+ characters), then holds to it", async () => {
     const s = await startServer({ passphrase: null });
     servers.push(s);
     expect((await s.call("GET", "/v1/vault/status")).body).toEqual({ sealed: true });
-    expectError(await unseal(s, "attacker chosen passphrase"), 409, "conflict");
+    expectError(await unseal(s, "short"), 400, "bad_request");
     expect((await s.call("GET", "/v1/vault/status")).body).toEqual({ sealed: true });
+    const first = "the operator's fresh passphrase";
+    expect(await unseal(s, first)).toMatchObject({ status: 200, body: { sealed: false } });
+    expect(s.logs().some((l) => l.includes("master key initialized by the first unseal"))).toBe(true);
+    const admin = await s.adminToken();
+    const ev = await s.call("GET", "/v1/audit?type=vault_unsealed", { token: admin });
+    expect(ev.body.events.map((e: { details: unknown }) => e.details)).toEqual([{ initialized: true }]);
+    // From now on only that passphrase opens it.
+    expect((await s.call("POST", "/v1/vault/seal", { token: admin })).status).toBe(200);
+    expectError(await unseal(s, "another long passphrase"), 401, "unauthorized");
+    expect((await unseal(s, first)).status).toBe(200);
+    expect((await s.call("GET", "/v1/auth/me", { token: admin })).status).toBe(200);
   });
 });
 
