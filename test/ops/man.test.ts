@@ -7,6 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, runMcias } from "../helpers/server";
+import { leavesOf, parseHelp } from "./cliTree";
 
 const PAGES = ["mcias.1", "mcias-ctl.1", "mcias-db.1"];
 const page = (p: string) => join(ROOT, "man/man1", p);
@@ -23,36 +24,6 @@ function rendered(p: string): string {
   expect(r.code).toBe(0);
   return r.stdout.replace(/.\x08/g, "").replace(/\s+/g, " ");
 }
-
-interface Leaf { path: string[]; flags: string[] }
-
-/** citty help: subcommands under COMMANDS, flags under OPTIONS. */
-function parseHelp(out: string) {
-  const subs: string[] = [];
-  const flags = new Set<string>();
-  let section = "";
-  for (const line of out.split("\n")) {
-    if (/^[A-Z]+$/.test(line.trim())) { section = line.trim(); continue; }
-    if (section === "COMMANDS") { const m = /^\s+([a-z][a-z0-9-]*)\s{2,}/.exec(line); if (m) subs.push(m[1]!); }
-    if (section === "OPTIONS") for (const m of line.matchAll(/--([a-z][a-z0-9-]*)/g)) flags.add(m[1]!);
-  }
-  return { subs, flags: [...flags] };
-}
-
-async function walk(path: string[]): Promise<Leaf[]> {
-  const r = await runMcias([...path, "--help"]);
-  if (r.code !== 0) throw new Error(`mcias ${path.join(" ")} --help exited ${r.code}: ${r.stderr}`);
-  const h = parseHelp(r.stdout + r.stderr);
-  if (h.subs.length === 0) return [{ path, flags: h.flags }];
-  const nested = await Promise.all(h.subs.map((s) => walk([...path, s])));
-  return nested.flat();
-}
-
-const walks = new Map<string, Promise<Leaf[]>>();
-const leavesOf = (group: string) => {
-  if (!walks.has(group)) walks.set(group, walk([group]));
-  return walks.get(group)!;
-};
 
 /** Command paths the page lists as `.It Cm word word …` (words before the first macro). */
 function listedCommands(p: string): string[] {
@@ -76,7 +47,7 @@ describe("man pages", () => {
     const top = parseHelp((await runMcias(["--help"])).stdout);
     expect(top.subs.length).toBeGreaterThan(0);
     for (const s of top.subs) expect(text, s).toContain(`mcias ${s}`);
-    const serve = await walk(["serve"]);
+    const serve = await leavesOf("serve");
     for (const f of serve[0]!.flags) expect(text, `serve --${f}`).toContain(`--${f}`);
   }, 30_000);
 
