@@ -45,6 +45,7 @@ export function page(o: PageOptions, body: Interpolation): Html {
 <meta name="htmx-config" content="${HTMX_CONFIG}">
 <meta name="referrer" content="no-referrer">
 <title>${o.title} · MCIAS</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/app.css">
 <script src="/static/htmx.min.js" defer></script>
 <script src="/static/app.js" defer></script>
