@@ -16,7 +16,7 @@ import type {
 
 /** How to reach the server. */
 export interface McIasClientOptions {
-  /** Base URL, e.g. `https://auth.example.com:8443` (a trailing slash is ignored). */
+  /** Base URL, e.g. `https://auth.example.com:8443` (a trailing slash is ignored; `http://` only for loopback). */
   serverUrl: string;
   /** PEM of the CA (or self-signed certificate) to trust instead of the system store. */
   caCert?: string;
@@ -46,7 +46,9 @@ export class McIasClient {
   constructor(opts: McIasClientOptions) {
     let u: URL;
     try { u = new URL(opts.serverUrl); } catch { throw new TypeError("serverUrl is not a valid URL"); }
-    if (u.protocol !== "https:" && u.protocol !== "http:") throw new TypeError("serverUrl must be an https:// URL");
+    // Tokens and passwords travel in every request: plain http only to this machine.
+    const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(u.hostname);
+    if (u.protocol !== "https:" && !(u.protocol === "http:" && loopback)) throw new TypeError("serverUrl must be an https:// URL");
     this.serverUrl = u.toString().replace(/\/+$/, "");
     this.#token = opts.token;
     this.#ca = opts.caCert;

@@ -93,6 +93,18 @@ describe("system and auth", () => {
     expect(await c.validateToken(t2.token)).toEqual({ valid: false });
     // Without a token an authenticated call is the server's 401.
     expect((await thrown(() => c.me())).code).toBe("unauthorized");
+    c.setToken(admin.token);
+    expect((await c.me()).username).toBe("admin");
+    c.setToken(undefined);
+    expect(c.token).toBeUndefined();
+  });
+
+  test("the server URL must be https (plain http only to loopback)", () => {
+    expect(() => new McIasClient({ serverUrl: "http://auth.example.com" })).toThrow(TypeError);
+    expect(() => new McIasClient({ serverUrl: "ftp://127.0.0.1" })).toThrow(TypeError);
+    expect(() => new McIasClient({ serverUrl: "not a url" })).toThrow(TypeError);
+    expect(new McIasClient({ serverUrl: "https://auth.example.com:8443/" }).serverUrl).toBe("https://auth.example.com:8443");
+    expect(new McIasClient({ serverUrl: "http://127.0.0.1:8080" }).serverUrl).toBe("http://127.0.0.1:8080");
   });
 
   test("changePassword, totpEnroll/totpConfirm, then login needs the code", async () => {

@@ -79,6 +79,9 @@ describe("help and usage errors", () => {
     const noServer = await ctl(["account", "list"], { server: false, token: adminTok });
     expect(noServer.code).toBe(2);
     expect(noServer.stderr).toContain("MCIAS_SERVER");
+    const plain = await ctl(["account", "list", "--server", "http://auth.example.com"], { server: false, token: adminTok });
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toContain("https://");
     // MCIAS_SERVER and MCIAS_CACERT stand in for the flags.
     const env = await ctl(["account", "list"], { server: false, token: adminTok, env: { MCIAS_SERVER: s.url, MCIAS_CACERT: join(s.dir, "server.crt") } });
     expect(env.code).toBe(0);
