@@ -3,7 +3,7 @@
  * `mcias serve --check-config` (with the files it names created in a temp dir).
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "smol-toml";
@@ -108,5 +108,22 @@ describe("config examples", () => {
     const env = readFileSync(dist("mcias.env.example"), "utf8");
     const conf = parse(readFileSync(dist("mcias.conf.example"), "utf8")) as { master_key: { passphrase_env: string } };
     expect(env).toMatch(new RegExp(`^#${conf.master_key.passphrase_env}=.+$`, "m"));
+  });
+});
+
+describe("Dockerfile (docker cannot run here: static checks only)", () => {
+  const df = readFileSync(join(ROOT, "Dockerfile"), "utf8");
+  test("multi-stage build on oven/bun, minimal runtime as uid 10001", () => {
+    expect(df).toMatch(/^FROM oven\/bun:\S+ AS build$/m);
+    expect(df.match(/^FROM /gm)?.length).toBe(2);
+    expect(df).toMatch(/^USER 10001:10001$/m);
+    expect(df).toMatch(/^VOLUME \/srv\/mcias$/m);
+    expect(df).toMatch(/^EXPOSE 8443$/m);
+    expect(df).toContain('ENTRYPOINT ["/usr/local/bin/mcias", "serve", "--config", "/srv/mcias/mcias.toml"]');
+  });
+  test("every path the build stage copies exists", () => {
+    for (const m of df.matchAll(/^COPY (?!--from)((?:\S+ )+)\S+$/gm)) {
+      for (const src of m[1]!.trim().split(" ")) expect(existsSync(join(ROOT, src)), src).toBe(true);
+    }
   });
 });
