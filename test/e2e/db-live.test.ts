@@ -141,6 +141,16 @@ describe("runbook: recovery scenarios", () => {
     expect(s.logs().join("\n")).not.toContain(pw);
   });
 
+  test("locked out but the password is known: set-status active clears the lockout, nothing else", async () => {
+    await createHuman(s, "known", "known-password-123", ["admin"]);
+    const tok = await s.login("known", "known-password-123");
+    for (let i = 0; i < 3; i++) expect((await login("known", "wrong-password-123")).status).toBe(401);
+    expect((await login("known", "known-password-123")).status).toBe(401);
+    expect((await s.mcias(["db", "account", "set-status", "--username", "known", "--status", "active"])).code).toBe(0);
+    expect((await login("known", "known-password-123")).status).toBe(200);
+    expect((await me(tok)).status).toBe(200); // its sessions were not touched
+  });
+
   test("lost authenticator: recover --reset-totp removes TOTP; reset-totp alone does too", async () => {
     const id = await createHuman(s, "toto");
     const tok = await s.login("toto", "toto-password-123");

@@ -130,6 +130,7 @@ describe("rekey", () => {
     // The keyfile was written before the transaction (so a crash can never lose the key);
     // the old one still opens everything.
     expect(existsSync(target)).toBe(true);
+    expect(statSync(target).mode & 0o777).toBe(0o600);
     const still = await s.mcias(["db", "pgcreds", "get", "--id", sysId]);
     expect(still.code).toBe(0);
     expect(JSON.parse(still.stdout).password).toBe(PGPASS);
@@ -171,14 +172,14 @@ describe("rekey", () => {
     expect((await s.call("POST", "/v1/auth/totp/confirm", { token: pt, json: { code: totpCodeAt(penSecret, Date.now()) } })).status).toBe(204);
   });
 
-  test("passphrase → keyfile: the keyfile is created 0600, the server starts on it with nothing lost", async () => {
+  test("passphrase → keyfile (re-running with the keyfile an earlier failed attempt created): the server starts on it with nothing lost", async () => {
     expect(await s.stop()).toBe(0);
-    const target = join(dir, "rotated.key");
+    const target = join(dir, "never.key");
     // current passphrase from the environment, as the server gets it
     const r = await s.mcias(["db", "rekey", "--new-keyfile", target], { env: { MCIAS_TEST_PASSPHRASE: NEWPASS } });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`keyfile = "${target}"`);
-    expect(statSync(target).mode & 0o777).toBe(0o600);
+    expect(r.stdout).not.toContain("created");
     const after = JSON.parse(snapshot());
     expect(after.salt).toBeNull(); // a keyfile has no KDF
 
@@ -186,7 +187,7 @@ describe("rekey", () => {
     const wrong = await s.mcias(["db", "pgcreds", "get", "--id", sysId], { env: { MCIAS_TEST_PASSPHRASE: NEWPASS } });
     expect(wrong.code).toBe(1);
 
-    setMasterKey(`keyfile = "rotated.key"`);
+    setMasterKey(`keyfile = "never.key"`);
     s = await startServer({ dir });
     // the next TOTP step: the previous login used the current one (replay protection)
     await nothingLost(Date.now() + 30_000);
