@@ -15,6 +15,16 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { totpCodeAt } from "../../src/crypto/totp";
 import { ADMIN_PASSWORD, removeDir, ROOT, startServer, type TestServer } from "../helpers/server";
 
+// The few browser globals the page callbacks use (the project compiles without the DOM lib).
+interface ViolationEvent { violatedDirective: string; blockedURI: string; sourceFile: string; lineNumber: number }
+interface BrowserElement { setAttribute(k: string, v: string): void; value: string; scrollWidth: number; clientWidth: number }
+declare const window: Record<string, unknown>;
+declare const document: {
+  querySelector(sel: string): BrowserElement | null;
+  documentElement: BrowserElement;
+  addEventListener(type: "securitypolicyviolation", fn: (e: ViolationEvent) => void): void;
+};
+
 const CHROMIUM = "/usr/bin/chromium";
 const SAVE = Bun.env.UPDATE_SCREENSHOTS === "1";
 const DAVE_PASSWORD = "dave-password-12345";
@@ -288,7 +298,7 @@ describe("web console", () => {
     expect(list.body.map((a: { username: string }) => a.username).filter((u: string) => u.startsWith("evil"))).toEqual([]);
     // And the same request with the page's own token goes through (the check is what refused it).
     const ok = await page.evaluate(async () => {
-      const tok = (document.querySelector("input[name=_csrf]") as HTMLInputElement).value;
+      const tok = document.querySelector("input[name=_csrf]")!.value;
       const r = await fetch("/accounts", { method: "POST", body: `username=csrf-ok&account_type=system&_csrf=${encodeURIComponent(tok)}`, headers: { "content-type": "application/x-www-form-urlencoded" } });
       return r.status;
     });
@@ -359,5 +369,56 @@ describe("web console", () => {
     await collectCsp();
     expect(cspViolations).toEqual([]);
     expect(consoleErrors.filter((e) => !/status of 40[013] /.test(e))).toEqual([]);
+  });
+});
+
+describe("sealed server and session renewal", () => {
+  const PASSPHRASE = "ui-test-unseal-passphrase";
+  let sealed: TestServer;
+  beforeAll(async () => {
+    // Sealed start (passphrase variable unset); admin tokens live 6 s so renewal is observable.
+    sealed = await startServer({ passphrase: PASSPHRASE, startSealed: true, sections: { tokens: `issuer = "https://mcias.test"\nadmin_expiry = "6s"` } });
+  }, 60_000);
+  afterAll(async () => {
+    if (sealed) { await sealed.stop(); removeDir(sealed.dir); }
+  });
+
+  test("every page goes to /unseal while sealed; a wrong passphrase is refused; the right one unseals", async () => {
+    const p = await context.newPage();
+    try {
+      await p.goto(`${sealed.url}/accounts`);
+      expect(new URL(p.url()).pathname).toBe("/unseal");
+      if (SAVE) await p.screenshot({ path: join(ROOT, "docs/screenshots", "unseal.png") });
+      await p.goto(`${sealed.url}/login`);
+      expect(new URL(p.url()).pathname).toBe("/unseal");
+      await p.fill("#unseal-passphrase", "definitely-wrong-passphrase");
+      await p.click("form[aria-label='Unseal'] button");
+      await p.locator(".error").first().waitFor({ state: "visible" });
+      expect((await sealed.call("GET", "/v1/vault/status")).body).toEqual({ sealed: true });
+      await p.fill("#unseal-passphrase", PASSPHRASE);
+      await Promise.all([p.waitForURL(/\/login/), p.click("form[aria-label='Unseal'] button")]);
+      expect((await sealed.call("GET", "/v1/vault/status")).body).toEqual({ sealed: false });
+      expect(await p.locator(".notice").first().innerText()).toBe("Vault unsealed.");
+
+      // Session renewal: past half its 6 s life, a page load swaps the cookie for a fresh
+      // token and the old one is revoked.
+      await p.fill("#login-username", "admin");
+      await p.fill("#login-password", ADMIN_PASSWORD);
+      await p.click("form[aria-label='Sign in'] button");
+      await p.waitForSelector("text=Welcome, admin");
+      const cookieOf = async () => (await context.cookies(sealed.url)).find((c) => c.name === "mcias_session")!.value;
+      const first = await cookieOf();
+      await p.goto(`${sealed.url}/profile`);
+      expect(await cookieOf()).toBe(first); // young session: not renewed
+      await Bun.sleep(3_500); // the token's half-life is a wall-clock fact; nothing to await
+      await p.goto(`${sealed.url}/profile`);
+      expect(await p.locator("h1").first().innerText()).toBe("Your profile");
+      const second = await cookieOf();
+      expect(second).not.toBe(first);
+      expect((await sealed.call("POST", "/v1/token/validate", { json: { token: first } })).body).toEqual({ valid: false });
+      expect((await sealed.call("POST", "/v1/token/validate", { json: { token: second } })).body.valid).toBe(true);
+    } finally {
+      await p.close();
+    }
   });
 });
