@@ -51,7 +51,7 @@ function peerFingerprint(port: number): Promise<string> {
  */
 function slowLogin(port: number, ca: string) {
   const body = JSON.stringify({ username: "admin", password: ADMIN_PASSWORD });
-  const head = `POST /v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+  const head = `POST /v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`;
   let text = "";
   let sock!: tls.TLSSocket;
   const connected = new Promise<void>((res, rej) => {
@@ -61,13 +61,19 @@ function slowLogin(port: number, ca: string) {
     });
     sock.on("error", rej);
   });
+  // Bun answers "100 Continue" once it has parsed the request: from then on it is in flight.
+  let continued!: () => void;
+  const inFlight = new Promise<void>((res) => { continued = res; });
   const response = new Promise<string>((res, rej) => {
-    sock.on("data", (d) => { text += d.toString(); });
+    sock.on("data", (d) => {
+      text += d.toString();
+      if (text.includes("100 Continue")) continued();
+    });
     sock.on("end", () => res(text));
     sock.on("close", () => res(text));
     sock.on("error", rej);
   });
-  return { connected, response, finish: () => sock.write(body.slice(-1)) };
+  return { connected, inFlight, response, finish: () => sock.write(body.slice(-1)) };
 }
 
 async function drains(signal: "SIGTERM" | "SIGINT") {
@@ -75,14 +81,12 @@ async function drains(signal: "SIGTERM" | "SIGINT") {
   started.push(s);
   const req = slowLogin(portOf(s), s.ca);
   await req.connected;
-  // The server has the request's headers (it logs nothing until it answers): give the
-  // handler a moment to be entered, then signal.
-  await Bun.sleep(200);
+  await req.inFlight;
   process.kill(s.pid, signal);
   await until(logged(s, "shutting down"), "shutting down");
   req.finish();
   const raw = await req.response;
-  expect(raw.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
+  expect(raw.replace("HTTP/1.1 100 Continue\r\n\r\n", "").split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
   expect(raw).toContain('"token"');
   expect(await s.stop()).toBe(0);
   expect(s.logs().some((l) => l.includes('"msg":"stopped"'))).toBe(true);
