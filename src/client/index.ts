@@ -8,9 +8,11 @@
  * ```
  */
 export { McIasClient, type McIasClientOptions } from "./client";
+/** The error classes every failed call throws (see each class). */
 export {
   McIasError, ApiError, BadRequestError, UnauthorizedError, ForbiddenError, NotFoundError,
   ConflictError, PayloadTooLargeError, RateLimitedError, VaultSealedError, InternalServerError,
   TransportError,
 } from "./errors";
+/** Request and response types of every route. */
 export type * from "./types";

@@ -301,7 +301,7 @@ describe("every error class", () => {
     expect(await admin.health()).toEqual({ status: "sealed" });
     const wrong = await thrown(() => client().unseal("not-the-passphrase"));
     expect(wrong).toBeInstanceOf(UnauthorizedError);
-    const flood = await Promise.all(Array.from({ length: 12 }, () => thrown(() => client().unseal("not-the-passphrase"))));
+    const flood = await Promise.all(Array.from({ length: 20 }, () => thrown(() => client().unseal("not-the-passphrase"))));
     const limited = flood.find((e) => e instanceof RateLimitedError) as RateLimitedError | undefined;
     expect(limited).toBeDefined();
     expect(limited!.status).toBe(429);

@@ -90,6 +90,7 @@ const removeTotp = leaf({
   },
 });
 
+/** `mcias ctl account`: create, list, get, update, delete, set-password, remove-totp. */
 export const accountGroup = group("account",
   "Create, list, change and delete accounts (admin). Example: mcias ctl account create --username ci-bot --type system",
   { create, list: listCmd, get, update, delete: del, "set-password": setPassword, "remove-totp": removeTotp });

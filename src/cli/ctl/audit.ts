@@ -18,6 +18,7 @@ function limitArg(v: unknown, name: string): number | undefined {
   return Number(s);
 }
 
+/** `mcias ctl audit`: tail and query. */
 export const auditGroup = group("audit",
   "Read the audit log (admin). Example: mcias ctl audit query --type login_fail --since 2026-01-01T00:00:00Z", {
     tail: leaf({
@@ -52,6 +53,7 @@ export const auditGroup = group("audit",
     }),
   });
 
+/** `mcias ctl vault`: status, seal, unseal. */
 export const vaultGroup = group("vault",
   "Seal or unseal the server's master key. Example: mcias ctl vault unseal (passphrase prompted)", {
     status: leaf({

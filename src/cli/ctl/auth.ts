@@ -101,6 +101,7 @@ const totpConfirm = leaf({
   },
 });
 
+/** `mcias ctl auth`: login, logout, whoami, change-password, totp-enroll, totp-confirm. */
 export const authGroup = group("auth",
   "Log in, log out, inspect and manage your own account. Example: mcias ctl auth login --username alice --server https://auth.example.com:8443",
   { login, logout, whoami, "change-password": changePassword, "totp-enroll": totpEnroll, "totp-confirm": totpConfirm });

@@ -19,6 +19,7 @@ export const globalArgs = {
   json: { type: "boolean", description: "Print the server's JSON instead of tables" },
 } as const satisfies ArgsDef;
 
+/** The parsed global flags. */
 export type GlobalArgs = { server?: string; token?: string; cacert?: string; json?: boolean };
 
 /** `$XDG_CONFIG_HOME/mcias/token`, else `~/.config/mcias/token`. */

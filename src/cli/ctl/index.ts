@@ -8,6 +8,7 @@ import { policyGroup } from "./policy";
 import { roleGroup, tagGroup } from "./roles";
 import { delegateGroup, tokenGroup } from "./tokens";
 
+/** The `ctl` command tree, run by the strict runner of `src/cli/run.ts`. */
 export const ctlCommand = defineCommand({
   meta: {
     name: "ctl",

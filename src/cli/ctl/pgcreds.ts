@@ -6,6 +6,7 @@ import { group, leaf, makeClient, output, printRecord, printTable } from "./comm
 const idArg = { id: { type: "string", required: true, description: "System account id (UUID)" } } as const;
 const granteeArg = { grantee: { type: "string", required: true, description: "Grantee account id" } } as const;
 
+/** `mcias ctl pgcreds`: list, get, set, grants, grant, revoke. */
 export const pgcredsGroup = group("pgcreds",
   "Store and read Postgres credentials of system accounts. Example: mcias ctl pgcreds set --id 3f2a… --host db --port 5432 --db app --user app (password prompted)", {
     list: leaf({

@@ -22,6 +22,7 @@ const printRule = (r: PolicyRule) => printRecord({
   not_before: r.not_before ?? null, expires_at: r.expires_at ?? null, match: r.match,
 });
 
+/** `mcias ctl policy`: list, get, create, update, delete, evaluate. */
 export const policyGroup = group("policy",
   "Manage policy rules and ask the engine for decisions (admin; built-in rules have negative ids: write --id=-1). " +
   "Example: mcias ctl policy create --file rule.json, where rule.json is " +

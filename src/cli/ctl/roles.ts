@@ -12,6 +12,7 @@ function setArg(args: Record<string, unknown>, name: string): string[] {
   return list(args[name]);
 }
 
+/** `mcias ctl role`: list, set, grant, revoke. */
 export const roleGroup = group("role",
   "Read and change an account's roles (admin). Example: mcias ctl role grant --id 3f2a… --role admin", {
     list: leaf({ name: "list", description: "Show the account's roles", args: idArg,
@@ -30,6 +31,7 @@ export const roleGroup = group("role",
       async run(args) { output(args, { roles: await makeClient(args).revokeRole(String(args.id), String(args.role)) }, printSet("roles")); } }),
   });
 
+/** `mcias ctl tag`: list, set. */
 export const tagGroup = group("tag",
   "Read and replace an account's tags (admin). Example: mcias ctl tag set --id 3f2a… --tags env:prod,team:web", {
     list: leaf({ name: "list", description: "Show the account's tags", args: idArg,

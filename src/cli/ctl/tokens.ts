@@ -5,6 +5,7 @@ import { group, leaf, makeClient, output, printRecord, printTable } from "./comm
 
 const idArg = { id: { type: "string", required: true, description: "Account id (UUID)" } } as const;
 
+/** `mcias ctl token`: issue, revoke, list, validate. */
 export const tokenGroup = group("token",
   "Issue, list, revoke and check tokens. Example: mcias ctl token issue --id 3f2a… (prints the new token once)", {
     issue: leaf({
@@ -39,6 +40,7 @@ export const tokenGroup = group("token",
     }),
   });
 
+/** `mcias ctl delegate`: list, grant, revoke. */
 export const delegateGroup = group("delegate",
   "Let a human issue and revoke a system account's token (admin). Example: mcias ctl delegate grant --id <system id> --grantee <human id>", {
     list: leaf({
