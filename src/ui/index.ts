@@ -19,6 +19,10 @@ import { profileRoutes } from "./pages/profile";
 import { serviceRoutes } from "./pages/services";
 import { sessionRoutes } from "./pages/session";
 import type { Route } from "./routes";
+import { html } from "./html";
+import { errorResponse } from "../api/errors";
+
+const API_PREFIXES = ["/v1", "/docs", "/.well-known", "/static"];
 
 export function createUi(s: Services, limiters: Limiters, log: Logger) {
   const csrf = createCsrf();
@@ -30,6 +34,13 @@ export function createUi(s: Services, limiters: Limiters, log: Logger) {
   ];
   const app = new Elysia({ name: "mcias-ui", seed: s.id })
     .get("/static/:file", ({ params }) => staticFile(params.file) ?? new Response("not found", { status: 404, headers: { "content-type": "text/plain" } }));
+  // Unknown paths: an HTML 404 for the console, the API's JSON 404 under its own prefixes.
+  const notFound = http.wrap((rc) => rc.render("Not found", html`<div class="card narrow"><h1>Not found</h1><p>There is no page here.</p><p><a href="/">Dashboard</a></p></div>`, { status: 404 }), { anon: true });
+  app.get("/*", (c) => {
+    const path = new URL(c.request.url).pathname;
+    if (API_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`))) return errorResponse("not_found", "no such route");
+    return notFound(c);
+  });
   for (const r of routes) {
     const h = http.wrap(r.handler, r.opts);
     // Elysia routes mutate the instance. Form bodies are read by the wrapper itself, so Elysia must not parse them.

@@ -17,10 +17,11 @@ import { ADMIN_PASSWORD, removeDir, ROOT, startServer, type TestServer } from ".
 
 // The few browser globals the page callbacks use (the project compiles without the DOM lib).
 interface ViolationEvent { violatedDirective: string; blockedURI: string; sourceFile: string; lineNumber: number }
-interface BrowserElement { setAttribute(k: string, v: string): void; value: string; scrollWidth: number; clientWidth: number }
+interface BrowserElement { setAttribute(k: string, v: string): void; value: string; scrollWidth: number; clientWidth: number; id: string; getAttribute(k: string): string | null; labels: { length: number } | null }
 declare const window: Record<string, unknown>;
 declare const document: {
   querySelector(sel: string): BrowserElement | null;
+  querySelectorAll(sel: string): Iterable<BrowserElement>;
   documentElement: BrowserElement;
   addEventListener(type: "securitypolicyviolation", fn: (e: ViolationEvent) => void): void;
 };
@@ -46,8 +47,18 @@ async function collectCsp(): Promise<void> {
   cspViolations.push(...v);
 }
 
+/** Every visible form control has a label (WCAG 1.3.1 / 4.1.2). */
+async function expectLabelled(): Promise<void> {
+  const unlabelled = await page.evaluate(() =>
+    [...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
+      .filter((e) => (e.labels?.length ?? 0) === 0 && !e.getAttribute("aria-label"))
+      .map((e) => e.id || e.getAttribute("name") || "?"));
+  expect(unlabelled).toEqual([]);
+}
+
 async function shot(name: string, fullPage = true): Promise<void> {
   await collectCsp();
+  await expectLabelled();
   const buf = await page.screenshot({ fullPage, ...(SAVE ? { path: join(ROOT, "docs/screenshots", `${name}.png`) } : {}) });
   expect(buf.byteLength).toBeGreaterThan(1000);
 }
@@ -276,6 +287,15 @@ describe("web console", () => {
     expect(await rows.count()).toBe(5); // admin (mcias db), dave, erin, nojs, billing
     await go("/audit?account=dave");
     expect(await textOf("table")).toContain("role_granted");
+    // Paging: two events a page; "Older" follows the cursor and keeps the filter.
+    await go("/audit?type=account_created&limit=2");
+    const firstPage = await textOf("tbody");
+    expect(await page.locator("tbody tr").count()).toBe(2);
+    await submit("a[rel=next]");
+    expect(page.url()).toContain("cursor=");
+    expect(await page.locator("tbody tr").count()).toBe(2);
+    expect(await textOf("tbody")).not.toBe(firstPage);
+    expect(await textOf("tbody")).toContain("account_created");
     await go("/audit?type=vault_sealed");
     await visible(".empty");
     await go("/audit");

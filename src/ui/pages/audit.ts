@@ -25,6 +25,8 @@ export function auditRoutes({ s }: UiDeps): Route[] {
       const since = (q.get("since") ?? "").trim();
       const until = (q.get("until") ?? "").trim();
       const cursor = (q.get("cursor") ?? "").trim();
+      const limitIn = (q.get("limit") ?? "").trim();
+      const limit = /^\d{1,3}$/.test(limitIn) ? Number(limitIn) : 50;
       let account: string | undefined;
       let error: string | null = null;
       if (accountIn !== "") {
@@ -42,7 +44,7 @@ export function auditRoutes({ s }: UiDeps): Route[] {
       if (!error) {
         try {
           result = s.auditQuery.query(rc.ctx, {
-            account, type: type || undefined, since: toRfc3339(since), until: toRfc3339(until), limit: 50, cursor: cursor || undefined,
+            account, type: type || undefined, since: toRfc3339(since), until: toRfc3339(until), limit, cursor: cursor || undefined,
           });
         } catch (e) {
           if (!(e instanceof AppError) || e.code !== "bad_request") throw e;
@@ -50,7 +52,7 @@ export function auditRoutes({ s }: UiDeps): Route[] {
         }
       }
       const keep = new URLSearchParams();
-      for (const [k, v] of [["account", accountIn], ["type", type], ["since", since], ["until", until]]) if (v) keep.set(k!, v!);
+      for (const [k, v] of [["account", accountIn], ["type", type], ["since", since], ["until", until], ["limit", limitIn]]) if (v) keep.set(k!, v!);
       const next = result.next_cursor ? `/audit?${new URLSearchParams([...keep, ["cursor", result.next_cursor]])}` : null;
       const first = cursor ? `/audit?${keep}` : null;
       return rc.render("Audit log", html`<h1>Audit log</h1>

@@ -1,11 +1,18 @@
 /** Login, logout and the unseal page. */
 import { AppError } from "../../errors";
 import { html } from "../html";
-import { SESSION_COOKIE, cookie, sessionCookie } from "../http";
+import { SESSION_COOKIE, cookie, parseCookies, sessionCookie } from "../http";
 import { field, postForm } from "../layout";
 import { notice, str, type Route, type UiDeps } from "../routes";
 
 export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
+  /** True when the request carries a live session (the login page then sends it home). */
+  async function signedIn(req: Request): Promise<boolean> {
+    const jwt = parseCookies(req.headers.get("cookie")).get(SESSION_COOKIE);
+    if (!jwt) return false;
+    return s.tokens.authenticate(jwt).then(() => true, () => false);
+  }
+
   const loginForm = (csrf: string, username = "") => postForm("/login", csrf, html`
     ${field({ name: "username", label: "Username", value: username, required: true, autocomplete: "username", id: "login-username" })}
     ${field({ name: "password", label: "Password", type: "password", required: true, autocomplete: "current-password", id: "login-password" })}
@@ -15,7 +22,10 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
   return [
     {
       method: "GET", path: "/login", opts: { anon: true },
-      handler: (rc) => rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf)}</div>`, { notice: notice(rc) }),
+      handler: async (rc) => {
+        if (await signedIn(rc.request)) return rc.redirect("/");
+        return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf)}</div>`, { notice: notice(rc) });
+      },
     },
     {
       method: "POST", path: "/login", opts: { anon: true, back: "/login" },
