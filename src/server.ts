@@ -68,10 +68,21 @@ export function startServer(app: App, config: Config): RunningServer {
   // certificate needs a new listener. To swap without a moment of refused connections
   // the real listener uses SO_REUSEPORT; an exclusive probe bind first makes sure no
   // other process already holds the port (a second mcias fails instead of sharing it).
-  const probe = listen(config.server.listenPort, false, readTls(config));
-  const port = probe.port!;
-  probe.stop(true);
-  let server = listen(port, true, readTls(config));
+  const bind = (): Server<undefined> => {
+    const probe = listen(config.server.listenPort, false, readTls(config));
+    const p = probe.port!;
+    probe.stop(true);
+    return listen(p, true, readTls(config));
+  };
+  let server: Server<undefined>;
+  try {
+    server = bind();
+  } catch (e) {
+    // Port 0: another process may take the probed ephemeral port in between; try once more.
+    if (config.server.listenPort !== 0) throw e;
+    server = bind();
+  }
+  const port = server.port!;
   const draining: Promise<void>[] = [];
   const host = config.server.listenHost.includes(":") ? `[${config.server.listenHost}]` : config.server.listenHost;
   return {
