@@ -98,6 +98,20 @@ describe("signals", () => {
   test("SIGTERM: the in-flight request completes, then exit 0", () => drains("SIGTERM"), 60_000);
   test("SIGINT: the in-flight request completes, then exit 0", () => drains("SIGINT"), 60_000);
 
+  test("SIGTERM: an idle keep-alive connection does not hold the shutdown", async () => {
+    const s = await startServer();
+    started.push(s);
+    const sock = tls.connect({ host: "127.0.0.1", port: portOf(s), servername: "localhost", ca: s.ca });
+    await new Promise((r) => sock.once("secureConnect", r));
+    sock.write("GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    await new Promise((r) => sock.once("data", r));
+    const t = performance.now();
+    expect(await s.stop()).toBe(0);
+    // systemd's TimeoutStopSec is 30 s; an idle client must not come near it.
+    expect(performance.now() - t).toBeLessThan(10_000);
+    sock.destroy();
+  }, 60_000);
+
   test("SIGHUP: new certificate served on the same port, never a refused connection", async () => {
     const s = await startServer();
     started.push(s);
