@@ -76,7 +76,8 @@ export async function runCli(root: AnyCommand, argv: string[]): Promise<number> 
   const allowed = allowedFlags(argsDef);
   for (const tok of rest) {
     if (tok === "--") break;
-    if (!tok.startsWith("-") || tok === "-") continue;
+    // A negative number is a value (`--id -1`: built-in policy rules), never a flag.
+    if (!tok.startsWith("-") || tok === "-" || /^-[0-9]/.test(tok)) continue;
     const name = tok.replace(/^--?/, "").split("=")[0]!;
     if (!allowed.has(name)) {
       console.error(`unknown flag: ${tok.split("=")[0]}\n`);

@@ -314,6 +314,9 @@ describe("policy, audit, vault", () => {
     const badRule = await actl(["policy", "create"], { stdin: JSON.stringify({ ...rule, bogus: 1 }) });
     expect(badRule.code).toBe(1);
     expect(badRule.stderr).toContain("bad_request");
+    // Built-in rules: negative ids, readable, immutable.
+    expect(json(await actl(["policy", "get", "--id", "-1", "--json"])).id).toBe(-1);
+    expect((await actl(["policy", "delete", "--id", "-1"])).stderr).toContain("forbidden");
     expect((await actl(["policy", "delete", "--id=-1"])).stderr).toContain("forbidden");
     expect((await actl(["policy", "delete", "--id", String(r.id)])).code).toBe(0);
     expect((await actl(["policy", "get", "--id", String(r.id)])).stderr).toContain("not_found");

@@ -24,7 +24,7 @@ const printRule = (r: PolicyRule) => printRecord({
 
 /** `mcias ctl policy`: list, get, create, update, delete, evaluate. */
 export const policyGroup = group("policy",
-  "Manage policy rules and ask the engine for decisions (admin; built-in rules have negative ids: write --id=-1). " +
+  "Manage policy rules and ask the engine for decisions (admin; built-in rules have negative ids). " +
   "Example: mcias ctl policy create --file rule.json, where rule.json is " +
   "{\"description\":\"ops read audit\",\"effect\":\"allow\",\"match\":{\"roles\":[\"ops\"],\"actions\":[\"audit:read\"]}}", {
     list: leaf({
