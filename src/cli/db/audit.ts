@@ -65,7 +65,8 @@ export const auditCommand = defineCommand({
       run: ({ args }) => withDb(args.config, (c) => {
         let account: string | undefined;
         if (args.account !== undefined) {
-          const row = UUID_RE.test(args.account) ? c.store.accounts.get(args.account) : c.store.accounts.getByUsername(args.account);
+          // A UUID-shaped string is also a valid username: try it as an id first, then as a name.
+          const row = (UUID_RE.test(args.account) ? c.store.accounts.get(args.account) : undefined) ?? c.store.accounts.getByUsername(args.account);
           if (!row) throw new ExitError(1, `mcias db: no such account: ${args.account}`);
           account = row.id;
         }
