@@ -156,3 +156,24 @@ describe("RUNBOOK commands exist", () => {
   }, 90_000);
 });
 
+
+describe("RUNBOOK troubleshooting", () => {
+  test("every quoted error message is one the code really produces", () => {
+    const table = ops.slice(ops.indexOf("### Troubleshooting"));
+    const glob = new Bun.Glob("src/**/*.ts");
+    const source = [...glob.scanSync({ cwd: ROOT })].map((f) => readFileSync(join(ROOT, f), "utf8")).join("\n");
+    const rows = [...table.matchAll(/^\| `([^`]+)`/gm)].map((m) => m[1]!);
+    expect(rows.length).toBeGreaterThan(8);
+    const missing: string[] = [];
+    for (const msg of rows) {
+      // Placeholders (…, <key>, N, HOST:PORT, mode 644) separate literal fragments.
+      for (const frag of msg.split(/…|<[^>]+>|\bN\b|HOST:PORT|\(mode \d+\)|\.\.\./)) {
+        const f = frag.trim().replace(/^mcias: /, "");
+        // A leading config key may be filled in at run time (`${key}: …`).
+        const rest = f.replace(/^[a-z_]+\.[a-z_]+: /, "");
+        if (f.length >= 8 && !source.includes(f) && !(rest !== f && source.includes(rest))) missing.push(f);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});
