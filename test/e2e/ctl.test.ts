@@ -125,6 +125,11 @@ describe("auth", () => {
     expect(r.stderr).toContain("unauthorized");
     expect(r.stderr).not.toContain("wrong-password-123");
     expect(existsSync(join(home, "mcias", "token"))).toBe(false);
+    // No password on stdin at all: exit 1 with the reason, no stack trace.
+    const none = await ctl(["auth", "login", "--username", "admin"], { home });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain("standard input");
+    expect(none.stderr).not.toContain("    at ");
     removeDir(home);
   });
 

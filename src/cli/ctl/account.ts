@@ -1,15 +1,13 @@
 /** `mcias ctl account …`: account CRUD (admin). */
-import { readSecret } from "../prompt";
-import { ExitError } from "../run";
 import type { Account } from "../../client/types";
 import { printAccount } from "./auth";
-import { group, leaf, list, makeClient, output, printTable } from "./common";
+import { group, leaf, list, makeClient, output, printTable, secret } from "./common";
 
 const idArg = { id: { type: "string", required: true, description: "Account id (UUID)" } } as const;
 
 /** Prompts for a new password (twice in a terminal). */
 async function newPassword(prompt: string): Promise<string> {
-  try { return await readSecret(prompt, { confirm: true }); } catch (e) { throw new ExitError(1, `mcias: ${(e as Error).message}`); }
+  return secret(prompt, { confirm: true });
 }
 
 /** Accounts as an aligned table. */

@@ -1,8 +1,7 @@
 /** `mcias ctl audit …` and `mcias ctl vault …`. */
-import { readSecret } from "../prompt";
-import { ExitError, UsageError } from "../run";
+import { UsageError } from "../run";
 import type { AuditEvent } from "../../client/types";
-import { group, leaf, makeClient, output, printRecord, printTable } from "./common";
+import { group, leaf, makeClient, output, printRecord, printTable, secret } from "./common";
 
 function printEvents(events: AuditEvent[]): void {
   printTable(events.map((e) => ({
@@ -68,8 +67,7 @@ export const vaultGroup = group("vault",
       name: "unseal", description: "Unseal the vault; the passphrase is prompted for (or read from stdin)",
       async run(args) {
         const c = makeClient(args, { auth: false });
-        let pass: string;
-        try { pass = await readSecret("Passphrase: "); } catch (e) { throw new ExitError(1, `mcias: ${(e as Error).message}`); }
+        const pass = await secret("Passphrase: ");
         output(args, await c.unseal(pass), (v) => printRecord({ sealed: v.sealed }));
       },
     }),

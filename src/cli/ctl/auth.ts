@@ -1,10 +1,8 @@
 /** `mcias ctl auth …`: log in and out, who am I, own password and TOTP. */
 import { createInterface } from "node:readline/promises";
-import { readSecret } from "../prompt";
-import { ExitError } from "../run";
 import { UnauthorizedError } from "../../client/errors";
 import type { Account } from "../../client/types";
-import { forgetSavedToken, group, leaf, makeClient, output, printRecord, saveToken } from "./common";
+import { forgetSavedToken, group, leaf, makeClient, output, printRecord, saveToken, secret } from "./common";
 
 /** Shows an account as `key: value` lines. */
 export function printAccount(a: Account): void {
@@ -20,7 +18,7 @@ async function readUsername(): Promise<string> {
     try { return (await rl.question("Username: ")).trim(); } finally { rl.close(); }
   }
   // Not a terminal: the next line of stdin, read through the same buffer as secrets.
-  return (await readSecret("Username: ")).trim();
+  return (await secret("Username: ")).trim();
 }
 
 const login = leaf({
@@ -33,8 +31,8 @@ const login = leaf({
   async run(args) {
     const c = makeClient(args, { auth: false });
     const username = typeof args.username === "string" && args.username ? args.username : await readUsername();
-    const password = await readSecret("Password: ");
-    const code = args.totp ? (await readSecret("TOTP code: ")).trim() : undefined;
+    const password = await secret("Password: ");
+    const code = args.totp ? (await secret("TOTP code: ")).trim() : undefined;
     const r = await c.login(username, password, code);
     const path = saveToken(r.token);
     output(args, { expires_at: r.expires_at, token_file: path }, (v) =>
@@ -73,8 +71,8 @@ const changePassword = leaf({
   description: "Change your own password (prompted: current, then new twice); your other tokens are revoked",
   async run(args) {
     const c = makeClient(args);
-    const current = await readSecret("Current password: ");
-    const next = await readSecret("New password: ", { confirm: true }).catch((e: Error) => { throw new ExitError(1, `mcias: ${e.message}`); });
+    const current = await secret("Current password: ");
+    const next = await secret("New password: ", { confirm: true });
     await c.changePassword(current, next);
     if (!args.json) console.log("password changed; your other tokens were revoked");
   },

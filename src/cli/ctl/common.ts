@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { defineCommand, type ArgsDef, type CommandDef } from "citty";
 import { McIasClient } from "../../client/client";
 import { ApiError, McIasError } from "../../client/errors";
+import { readSecret } from "../prompt";
 import { ExitError, UsageError } from "../run";
 
 /** Flags every ctl command takes (SPEC §9). */
@@ -58,6 +59,14 @@ export function forgetSavedToken(token?: string): boolean {
   if (token !== undefined && readFileSync(path, "utf8").trim() !== token) return false;
   rmSync(path, { force: true });
   return true;
+}
+
+/**
+ * Reads a secret (hidden prompt in a terminal, next stdin line otherwise); a missing
+ * line or two differing entries end the command with exit 1 and the reason.
+ */
+export async function secret(prompt: string, opts: { confirm?: boolean } = {}): Promise<string> {
+  try { return await readSecret(prompt, opts); } catch (e) { throw new ExitError(1, `mcias: ${(e as Error).message}`); }
 }
 
 /** Builds the client from flags and environment. `auth` false: send no token. */

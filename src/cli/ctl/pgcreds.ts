@@ -1,7 +1,6 @@
 /** `mcias ctl pgcreds …`: a system account's Postgres credentials and read grants. */
-import { readSecret } from "../prompt";
-import { ExitError, UsageError } from "../run";
-import { group, leaf, makeClient, output, printRecord, printTable } from "./common";
+import { UsageError } from "../run";
+import { group, leaf, makeClient, output, printRecord, printTable, secret } from "./common";
 
 const idArg = { id: { type: "string", required: true, description: "System account id (UUID)" } } as const;
 const granteeArg = { grantee: { type: "string", required: true, description: "Grantee account id" } } as const;
@@ -30,8 +29,7 @@ export const pgcredsGroup = group("pgcreds",
         const port = Number(args.port);
         if (!/^[0-9]{1,5}$/.test(String(args.port)) || port < 1 || port > 65535) throw new UsageError("--port must be 1-65535");
         const c = makeClient(args);
-        let password: string;
-        try { password = await readSecret("Postgres password: ", { confirm: true }); } catch (e) { throw new ExitError(1, `mcias: ${(e as Error).message}`); }
+        const password = await secret("Postgres password: ", { confirm: true });
         await c.setPgCreds(String(args.id), { host: String(args.host), port, database: String(args.db), username: String(args.user), password });
         if (!args.json) console.log("credential stored");
       },

@@ -1,7 +1,6 @@
 /** `mcias ctl token …` and `mcias ctl delegate …`: service tokens and who may manage them. */
-import { readSecret } from "../prompt";
 import { ExitError, UsageError } from "../run";
-import { group, leaf, makeClient, output, printRecord, printTable } from "./common";
+import { group, leaf, makeClient, output, printRecord, printTable, secret } from "./common";
 
 const idArg = { id: { type: "string", required: true, description: "Account id (UUID)" } } as const;
 
@@ -31,7 +30,7 @@ export const tokenGroup = group("token",
       name: "validate", description: "Check a token (--token T, or --token - to read it from stdin); exit 1 when invalid",
       async run(args) {
         let token = typeof args.token === "string" ? args.token : process.env.MCIAS_TOKEN;
-        if (token === "-") token = (await readSecret("Token: ")).trim();
+        if (token === "-") token = (await secret("Token: ")).trim();
         if (!token) throw new UsageError("missing required flag --token (the token to validate; - reads stdin)");
         const v = await makeClient({ ...args, token: undefined }, { auth: false }).validateToken(token);
         output(args, v, (r) => printRecord(r.valid ? { valid: true, sub: r.sub, username: r.username, account_type: r.account_type, roles: r.roles, jti: r.jti, issued_at: r.issued_at, expires_at: r.expires_at } : { valid: false }));
