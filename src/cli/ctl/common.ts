@@ -111,6 +111,11 @@ export function leaf<A extends ArgsDef>(def: {
         await def.run(args as GlobalArgs & Record<string, unknown>);
       } catch (e) {
         if (e instanceof McIasError) refusal(e);
+        // A local file problem (token file, --file, --cacert): say which, without a stack.
+        const sys = e as NodeJS.ErrnoException;
+        if (sys && typeof sys.code === "string" && typeof sys.syscall === "string") {
+          throw new ExitError(1, `mcias: ${sys.syscall} ${sys.path ?? ""}: ${sys.code}`.replace(/\s+:/, ":"));
+        }
         throw e;
       }
     },
