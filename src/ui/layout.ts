@@ -99,9 +99,10 @@ export function empty(message: string): Html {
   return html`<p class="empty">${message}</p>`;
 }
 
-export function table(headers: string[], rows: Html[], emptyMessage: string, caption?: string): Html {
+/** A table, or the empty state. `wide` tables scroll sideways on a phone instead of squeezing. */
+export function table(headers: string[], rows: Html[], emptyMessage: string, caption?: string, wide = false): Html {
   if (rows.length === 0) return empty(emptyMessage);
-  return html`<div class="table-wrap"><table>${caption ? html`<caption class="visually-hidden">${caption}</caption>` : ""}<thead><tr>${headers.map((h) => html`<th scope="col">${h}</th>`)}</tr></thead><tbody>${rows}</tbody></table></div>`;
+  return html`<div class="table-wrap" role="region" aria-label="${caption ?? "Table"}" tabindex="0"><table${wide ? html` class="wide"` : ""}>${caption ? html`<caption class="visually-hidden">${caption}</caption>` : ""}<thead><tr>${headers.map((h) => html`<th scope="col">${h}</th>`)}</tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 export function badge(text: string, kind?: "ok" | "off" | "warn"): Html {
