@@ -275,6 +275,20 @@ describe("web console", () => {
     await page.fill("#rule-json", "{not json");
     await submit("form[aria-label='Rule'] button[type=submit]");
     await visible(".error");
+    // Raw-JSON create with markup in the description: shown as text, never as HTML.
+    const evil = `<img src=x onerror="window.__xss=1">`;
+    await go("/policy/new?mode=json");
+    await page.fill("#rule-json", JSON.stringify({ description: evil, effect: "deny", priority: 500, enabled: false, match: { actions: ["vault:seal"] } }));
+    await submit("form[aria-label='Rule'] button[type=submit]");
+    expect(await textOf(".notice")).toBe("Rule created.");
+    expect(await page.locator("table img").count()).toBe(0);
+    expect(await textOf("table")).toContain(evil);
+    expect(await page.evaluate(() => window.__xss)).toBeUndefined();
+    const evilRule = ((await s.call("GET", "/v1/policy/rules", { token: await s.adminToken() })).body as { id: number; description: string }[])
+      .find((r) => r.description === evil)!;
+    await submit(`form[action='/policy/rules/${evilRule.id}/delete'] button`);
+    expect(await textOf(".notice")).toBe("Rule deleted.");
+    expect((await s.call("GET", `/v1/policy/rules/${evilRule.id}`, { token: await s.adminToken() })).status).toBe(404);
     await go("/policy");
     await shot("policy");
     await go(`/policy/rules/${rule.id}/edit`);
@@ -397,7 +411,10 @@ describe("sealed server and session renewal", () => {
   let sealed: TestServer;
   beforeAll(async () => {
     // Sealed start (passphrase variable unset); admin tokens live 6 s so renewal is observable.
-    sealed = await startServer({ passphrase: PASSPHRASE, startSealed: true, sections: { tokens: `issuer = "https://mcias.test"\nadmin_expiry = "6s"` } });
+    sealed = await startServer({ passphrase: PASSPHRASE, startSealed: true, sections: {
+      tokens: `issuer = "https://mcias.test"\nadmin_expiry = "6s"`,
+      rate_limit: "login_rate = 0.2\nlogin_burst = 3\nvalidate_rate = 10000\nvalidate_burst = 10000",
+    } });
   }, 60_000);
   afterAll(async () => {
     if (sealed) { await sealed.stop(); removeDir(sealed.dir); }
@@ -437,6 +454,24 @@ describe("sealed server and session renewal", () => {
       expect(second).not.toBe(first);
       expect((await sealed.call("POST", "/v1/token/validate", { json: { token: first } })).body).toEqual({ valid: false });
       expect((await sealed.call("POST", "/v1/token/validate", { json: { token: second } })).body.valid).toBe(true);
+
+      // The UI login shares the API's per-IP limiter (burst 3, one used above): an HTML 429.
+      const statuses = await p.evaluate(async () => {
+        const tok = document.querySelector("input[name=_csrf]")!.value;
+        const out: { status: number; type: string; retry: string | null }[] = [];
+        for (let i = 0; i < 4; i++) {
+          const r = await fetch("/login", {
+            method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" },
+            body: `_csrf=${encodeURIComponent(tok)}&username=admin&password=wrong-password-123`,
+          });
+          out.push({ status: r.status, type: r.headers.get("content-type") ?? "", retry: r.headers.get("retry-after") });
+        }
+        return out;
+      });
+      const limited = statuses.filter((x) => x.status === 429);
+      expect(limited.length).toBeGreaterThan(0);
+      expect(limited[0]!.type).toContain("text/html");
+      expect(Number(limited[0]!.retry)).toBeGreaterThan(0);
     } finally {
       await p.close();
     }
