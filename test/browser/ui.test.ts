@@ -8,7 +8,7 @@
  * normal test run leaves the tree clean); they are always taken, so rendering runs.
  * A missing chromium fails this file: the UI is part of the product.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test as bunTest } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
@@ -96,7 +96,8 @@ const h1 = () => page.locator("h1").first().innerText();
 const visible = (sel: string) => page.locator(sel).first().waitFor({ state: "visible", timeout: 10_000 });
 const textOf = async (sel: string) => (await page.locator(sel).first().innerText()).trim();
 
-setDefaultTimeout(30_000);
+/** Browser steps take longer than bun's 5 s default on a loaded machine; scoped to this file. */
+const test = (name: string, fn: () => Promise<void>) => bunTest(name, fn, 30_000);
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`chromium not found at ${CHROMIUM}: install it (apt-get install chromium)`);
