@@ -126,8 +126,12 @@ export function createHttp(s: Services, csrf: Csrf, log: Logger, navFor: (p: Pri
         if (unsafe) {
           const type = request.headers.get("content-type") ?? "";
           if (type.startsWith("application/x-www-form-urlencoded")) rc.form = new URLSearchParams(await request.text());
-          const submitted = request.headers.get(CSRF_HEADER) ?? rc.form.get(CSRF_FIELD);
-          if (!csrf.verify(cookies.get(CSRF_COOKIE), submitted)) {
+          // Either carrier may hold it: after a swapped-in page (htmx replaces <body>'s content,
+          // not its hx-headers attribute) the form field can be fresher than the header.
+          const jar = cookies.get(CSRF_COOKIE);
+          const byHeader = csrf.verify(jar, request.headers.get(CSRF_HEADER));
+          const byField = csrf.verify(jar, rc.form.get(CSRF_FIELD));
+          if (!byHeader && !byField) {
             return errorPage(rc, 403, "This form has expired or did not come from this site. Reload the page and try again.");
           }
         }
