@@ -77,11 +77,13 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService, authz
     if (Date.parse(row.expires_at) <= clock.now()) throw new TokenRejected("expired");
     const acct = store.accounts.get(claims.sub);
     if (!acct || acct.status !== "active") throw new TokenRejected("account not active");
+    // Tags are read only when a policy decision needs them (validate and most routes do not).
+    let tags: string[] | undefined;
     return {
       claims,
       principal: {
         id: acct.id, username: acct.username, account_type: acct.account_type, status: acct.status,
-        roles: store.accounts.roles(acct.id), tags: store.accounts.tags(acct.id),
+        roles: store.accounts.roles(acct.id), get tags() { return (tags ??= store.accounts.tags(acct.id)); },
         jti: claims.jti, tokenExpiresAt: claims.exp * 1000,
       },
     };

@@ -142,12 +142,20 @@ async function execute(p: Plan): Promise<void> {
   byAuth.set(ak, (byAuth.get(ak) ?? 0) + 1);
   const where = `${method} ${path} [${p.auth}/${p.body}] → ${r.status}`;
   if (r.status >= 500) { fivexx++; violations.push(`${where}: 5xx ${text.slice(0, 200)}`); return; }
+  // Web UI routes (if the document lists them) answer HTML: only "no 5xx" and "no secret" apply.
+  const isApi = op.path.startsWith("/v1/") || op.path.startsWith("/.well-known/");
+  if (!isApi && !(r.headers.get("content-type") ?? "").includes("application/json")) {
+    if (text.includes(ADMIN_PASSWORD) || text.includes(USER_PASSWORD) || text.includes("PRIVATE KEY") || /\$argon2id\$/.test(text)) {
+      secrets++; violations.push(`${where}: secret in page`);
+    }
+    return;
+  }
   let json: unknown = null;
   if (text) {
     try { json = JSON.parse(text); } catch { shape++; violations.push(`${where}: not JSON: ${text.slice(0, 120)}`); return; }
   }
   const leaked = secretFields(json, method === "GET" && /^\/v1\/accounts\/\{id\}\/pgcreds$/.test(op.path));
-  if (leaked.length || text.includes(ADMIN_PASSWORD) || text.includes(USER_PASSWORD) || text.includes("PRIVATE KEY")) {
+  if (leaked.length || text.includes(ADMIN_PASSWORD) || text.includes(USER_PASSWORD) || text.includes("PRIVATE KEY") || /\$argon2id\$/.test(text)) {
     secrets++; violations.push(`${where}: secret in response ${leaked.join(",")}`);
   }
   if (r.status >= 400) {
