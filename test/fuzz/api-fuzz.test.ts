@@ -54,7 +54,8 @@ afterAll(async () => { await s?.stop(); if (s) removeDir(s.dir); });
 
 type BodyKind = "valid" | "boundary" | "wrongType" | "extraField" | "malformed" | "notObject" | "huge" | "none";
 type AuthKind = "none" | "admin" | "user" | "garbage";
-interface Plan { op: number; auth: AuthKind; body: BodyKind; value: unknown; pathPick: number[]; pathJunk: string[]; query: Record<string, string>; headerCase: boolean }
+interface Plan { op: number; auth: AuthKind; body: BodyKind; value: unknown; pathPick: number[]; pathJunk: string[]; query: Record<string, string>; headerCase: boolean; contentType: string | null }
+const CONTENT_TYPES = ["application/json", "application/json", "application/json", "application/json; charset=utf-8", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", null];
 
 const JUNK_IDS = ["00000000-0000-0000-0000-000000000000", "not-a-uuid", "..%2F..%2Fetc%2Fpasswd", "%00", "'%20OR%201=1--", "x".repeat(300), "-1", "%F0%9F%92%A9", "admin"];
 
@@ -83,6 +84,7 @@ function planArb(): fc.Arbitrary<Plan> {
       pathJunk: fc.array(fc.constantFrom(...JUNK_IDS), { minLength: 4, maxLength: 4 }),
       query: queryArb,
       headerCase: fc.boolean(),
+      contentType: fc.constantFrom(...CONTENT_TYPES),
     }).map((r) => ({ ...r, body: r.body[0], value: r.body[1] }));
   });
 }
@@ -121,7 +123,7 @@ async function execute(p: Plan): Promise<void> {
   const tok = p.auth === "admin" ? tokens.admin : p.auth === "user" ? tokens.user : p.auth === "garbage" ? "eyJhbGciOiJub25lIn0.e30." : "";
   if (tok) headers[p.headerCase ? "authorization" : "Authorization"] = `${p.headerCase ? "bearer" : "Bearer"} ${tok}`;
   let body: string | undefined;
-  if (p.body !== "none") headers["content-type"] = "application/json";
+  if (p.body !== "none" && p.contentType) headers["content-type"] = p.contentType;
   switch (p.body) {
     case "valid": body = JSON.stringify(fillIds(p.value)); break;
     case "boundary": body = JSON.stringify(stretch(fillIds(p.value), op.body)); break;
