@@ -60,7 +60,13 @@ export function createAuthz(deps: ServiceDeps, cache: PolicyCache) {
     };
   }
 
-  return { decide, can, require, accountResource };
+  /** accountResource by id, for adapters (the UI) that hold a view, not a row; null when unknown. */
+  function accountResourceById(id: string, type: Resource["type"] = "account"): Resource | null {
+    const row = store.accounts.get(id);
+    return row ? accountResource(row, type) : null;
+  }
+
+  return { decide, can, require, accountResource, accountResourceById };
 }
 
 export type Authz = ReturnType<typeof createAuthz>;

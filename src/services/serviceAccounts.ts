@@ -14,6 +14,7 @@ import type { Authz } from "./authz";
 import { iso, type Ctx, type ServiceDeps } from "./context";
 import type { IssuedToken, TokenService } from "./tokens";
 import { toGrantView, type GrantView } from "./views-svc";
+import { toAccountView, type AccountView } from "./views";
 
 export function createServiceAccountService(deps: ServiceDeps, audit: AuditService, authz: Authz, tokens: TokenService) {
   const { store, clock } = deps;
@@ -43,6 +44,18 @@ export function createServiceAccountService(deps: ServiceDeps, audit: AuditServi
   }
 
   return {
+    /**
+     * System accounts the caller may manage (all of them for an admin; a role-named
+     * human or a delegate sees theirs). Decided by the engine without auditing the
+     * non-matches: a listing is not an attempt.
+     */
+    listManageable(ctx: Ctx): AccountView[] {
+      const rows = store.accounts.list({ accountType: "system" });
+      const p = ctx.principal;
+      const visible = ctx.operator ? rows : p ? rows.filter((r) => authz.decide(p, "tokens:issue", authz.accountResource(r)).effect === "allow") : [];
+      return visible.map((r) => toAccountView(r, store.accounts.roles(r.id), store.accounts.tags(r.id)));
+    },
+
     /**
      * POST /v1/accounts/{id}/token. Revoking the previous tokens and inserting the new
      * row happen in one BEGIN IMMEDIATE transaction, so concurrent calls serialize and

@@ -27,19 +27,12 @@ export function serviceRoutes({ s }: UiDeps): Route[] {
 
   /** The system accounts this caller may manage: all (for who may list accounts) or those named by its roles. */
   function manageable(rc: Rc): AccountView[] {
-    if (allowed(s, rc.principal, "accounts:read", { type: "account" })) return s.accounts.list(rc.ctx, { account_type: "system" });
-    const out: AccountView[] = [];
-    for (const role of rc.principal.roles) {
-      try {
-        const a = s.accounts.getByUsername(rc.ctx, role);
-        if (a.account_type === "system" && a.status !== "deleted") out.push(a);
-      } catch { /* a role that names no readable system account */ }
-    }
-    return out;
+    return s.serviceAccounts.listManageable(rc.ctx);
   }
 
   function resourceOf(a: AccountView, type: Resource["type"]): Resource {
-    return { type, id: a.id, owner_id: a.id, service: a.username, tags: a.tags };
+    // The full facts (delegates, grantees) so a delegate sees the buttons it may use.
+    return s.authz.accountResourceById(a.id, type) ?? { type, id: a.id, owner_id: a.id, service: a.username, tags: a.tags };
   }
 
   function detail(rc: Rc, a: AccountView) {
