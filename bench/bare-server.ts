@@ -20,6 +20,7 @@ const server = Bun.serve({
       return Response.json({ valid: typeof body.token === "string" && body.token.length < 0 });
     }
     if (req.method === "GET" && url.pathname === "/v1/auth/me") return Response.json(account);
+    if (req.method === "GET" && url.pathname === "/v1/health") return Response.json({ status: "ok" });
     return Response.json({ error: "not found", code: "not_found" }, { status: 404 });
   },
 });

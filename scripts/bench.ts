@@ -1,7 +1,8 @@
 /**
  * npm run bench — performance figures for MCIAS, measured against baselines taken in
  * the same run on the same machine (absolute numbers here are noise; ratios are not):
- *   - token validate throughput ÷ a bare Bun.serve TLS JSON endpoint (target ≥ 0.6)
+ *   - token validate throughput ÷ a bare Bun.serve TLS JSON endpoint (target ≥ 0.6),
+ *     and the HTTP floor (GET /v1/health ÷ bare) that bounds it
  *   - authenticated GET /v1/auth/me throughput ÷ bare
  *   - login p50 ÷ a raw Argon2id verify at the same parameters (target ≤ 1.15)
  *   - idle RSS and RSS under load (target idle ≤ 50 MB)
@@ -53,6 +54,43 @@ const rssMb = (pid: number) => {
   } catch { return NaN; }
 };
 
+/**
+ * The server under test, started directly with its log going to a file: the fixture
+ * pipes the log into this process, which would charge the load generator's machine
+ * for parsing ~30k log lines a second. A file is what a production log sink costs.
+ */
+async function serveToFile(base: { dir: string; configPath: string; ca: string }) {
+  const logFile = join(base.dir, `server-${Date.now()}.log`);
+  const proc = Bun.spawn([Bun.env.MCIAS_BIN!, "serve", "--config", base.configPath], {
+    cwd: base.dir, stdin: "ignore", stdout: "ignore", stderr: Bun.file(logFile), env: { ...Bun.env, NO_COLOR: "1" },
+  });
+  let url = "", pid = 0;
+  const deadline = Date.now() + 30_000;
+  while (!url) {
+    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`server did not start: ${existsSync(logFile) ? readFileSync(logFile, "utf8") : ""}`);
+    await Bun.sleep(10);
+    const m = existsSync(logFile) ? /"msg":"listening","url":"([^"]+)","pid":(\d+)/.exec(readFileSync(logFile, "utf8")) : null;
+    if (m) { url = m[1]!; pid = Number(m[2]); }
+  }
+  const call = async (method: string, path: string, o: { token?: string; json?: unknown } = {}) => {
+    const headers: Record<string, string> = {};
+    if (o.token) headers.authorization = `Bearer ${o.token}`;
+    if (o.json !== undefined) headers["content-type"] = "application/json";
+    const r = await fetch(url + path, { method, headers, body: o.json === undefined ? undefined : JSON.stringify(o.json), tls: { ca: base.ca } } as RequestInit);
+    const text = await r.text();
+    return { status: r.status, body: (text ? JSON.parse(text) : null) as any };
+  };
+  return {
+    ...base, url, pid, call,
+    async login(username: string, password: string) {
+      const r = await call("POST", "/v1/auth/login", { json: { username, password } });
+      if (r.status !== 200) throw new Error(`login ${r.status}`);
+      return r.body.token as string;
+    },
+    async stop() { if (proc.exitCode === null) { proc.kill("SIGTERM"); await proc.exited; } },
+  };
+}
+
 async function wrk(url: string, env: Record<string, string>): Promise<number> {
   const p = Bun.spawn(["wrk", "-t1", `-c${CONNS}`, `-d${SECONDS}s`, "-s", join(ROOT, "bench/request.lua"), url], {
     stdout: "pipe", stderr: "pipe", env: { ...Bun.env, ...env },
@@ -82,7 +120,9 @@ async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
 async function run() {
   if (!Bun.which("wrk")) throw new Error("wrk is required (apt-get install wrk)");
   console.log(`bench: binary ${Bun.env.MCIAS_BIN}, wrk -t1 -c${CONNS} -d${SECONDS}s, Argon2id t=${ARGON2.time} m=${ARGON2.memory} KiB`);
-  const s = await startServer({ sections: SECTIONS });
+  const setup = await startServer({ sections: SECTIONS });
+  await setup.stop();
+  const s = await serveToFile(setup);
   const bare = Bun.spawn([process.execPath, join(ROOT, "bench/bare-server.ts"), join(s.dir, "server.crt"), join(s.dir, "server.key")], { stdout: "pipe", stderr: "inherit" });
   try {
     const barePort = (JSON.parse(await firstLine(bare.stdout)) as { port: number }).port;
@@ -111,8 +151,13 @@ async function run() {
     const vB = await wrk(`${bareUrl}/v1/token/validate`, vEnv);
     const mM = await wrk(`${s.url}/v1/auth/me`, meEnv);
     const mB = await wrk(`${bareUrl}/v1/auth/me`, meEnv);
+    // The HTTP floor: a route that does no work at all, on each side.
+    const hEnv = { WRK_METHOD: "GET", WRK_BODY: "", WRK_TOKEN: "" };
+    const hM = await wrk(`${s.url}/v1/health`, hEnv);
+    const hB = await wrk(`${bareUrl}/v1/health`, hEnv);
     clearInterval(sampler);
     figure(`bench validate: ${vM.toFixed(0)} req/s vs bare Bun.serve ${vB.toFixed(0)} req/s = ${(vM / vB).toFixed(2)}x (target >= 0.6)`);
+    figure(`bench floor: GET /v1/health ${hM.toFixed(0)} req/s vs bare ${hB.toFixed(0)} req/s = ${(hM / hB).toFixed(2)}x (no token work: the HTTP layer's own cost)`);
     figure(`bench me: ${mM.toFixed(0)} req/s vs bare ${mB.toFixed(0)} req/s = ${(mM / mB).toFixed(2)}x`);
     figure(`bench rss: idle ${idle.toFixed(1)} MB (anonymous ${idleParts.anon.toFixed(1)} MB + file-backed ${idleParts.file.toFixed(1)} MB) (target <= 50; bare Bun.serve under bun idle ${bareIdle.toFixed(1)} MB), under load peak ${peak.toFixed(1)} MB`);
 
@@ -204,7 +249,7 @@ async function auditBench() {
   db.close();
   const genS = ((performance.now() - t0) / 1000).toFixed(1);
 
-  const s = await startServer({ dir: s0.dir, noAdmin: true, sections: SECTIONS });
+  const s = await serveToFile(s0);
   try {
     const token = await s.login("admin", ADMIN_PASSWORD);
     const lat: number[] = [];
