@@ -17,6 +17,13 @@ export const KEY_CHECK_AAD = "mcias:key-check:v1";
 export const KEY_CHECK_PLAINTEXT = "mcias key check v1";
 export const SIGNING_KEY_AAD = "mcias:signing-key:v1";
 
+/** 127.0.0.0/8, ::1 and their v4-mapped forms. */
+export function isLoopback(ip: string | null): boolean {
+  if (!ip) return false;
+  const v4 = ip.replace(/^::ffff:/i, "");
+  return ip === "::1" || /^127\.\d+\.\d+\.\d+$/.test(v4);
+}
+
 export class WrongMasterKeyError extends Error {
   constructor() { super("master key does not match this database (wrong passphrase or keyfile)"); }
 }
@@ -107,6 +114,11 @@ export function createVaultService(deps: ServiceDeps, audit: AuditService, authz
       // install that starts sealed needs (Vault's `operator init` is first-caller too).
       // It gets the password floor, a loud log line and its own audit detail.
       const initializing = !store.serverConfig.get()?.key_check;
+      // Whoever initializes chooses the passphrase, so only someone on the host itself may:
+      // a remote first caller could otherwise take over a freshly installed server.
+      if (initializing && !isLoopback(ctx.ip)) {
+        throw new AppError("forbidden", "an uninitialized vault can only be unsealed from the host itself (loopback)");
+      }
       if (initializing && [...passphrase].length < 12) {
         throw new AppError("bad_request", "a new master passphrase must be at least 12 characters");
       }

@@ -247,6 +247,22 @@ describe("uninitialized database", () => {
   });
 });
 
+describe("uninitialized database, remote caller", () => {
+  test("only a loopback client may initialize: a remote first caller (via a trusted proxy) is refused and nothing is set", async () => {
+    const s = await startServer({ passphrase: null, sections: { server: 'trusted_proxies = ["127.0.0.1"]' } });
+    servers.push(s);
+    const remote = await s.call("POST", "/v1/vault/unseal", { json: { passphrase: "an attacker's long passphrase" }, headers: { "x-forwarded-for": "203.0.113.5" } });
+    expectError(remote, 403, "forbidden");
+    expect((await s.call("GET", "/v1/vault/status")).body).toEqual({ sealed: true });
+    // the operator on the host still chooses the passphrase
+    expect((await unseal(s, "the operator's real passphrase")).status).toBe(200);
+    await s.call("POST", "/v1/vault/seal", { token: await s.adminToken() });
+    // once initialized, a remote unseal with the right passphrase works as usual
+    const ok = await s.call("POST", "/v1/vault/unseal", { json: { passphrase: "the operator's real passphrase" }, headers: { "x-forwarded-for": "203.0.113.5" } });
+    expect(ok.status).toBe(200);
+  });
+});
+
 describe("key bytes in memory", () => {
   test("unseal copies and wipes the caller's buffers; seal overwrites the held bytes", () => {
     const v = createVault();
