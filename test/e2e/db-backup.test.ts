@@ -38,12 +38,12 @@ describe("backup during write load, then restore", () => {
     // Write load: account creations (each its own transaction with audit rows) and failed
     // logins (lockout counters + audit rows) — against a spare account, never admin, which
     // would lock admin out of the copy once the loop runs ten times.
-    await createHuman(s, "load-victim");
+    await createHuman(s, "spare-target");
     const load = (async () => {
       while (!stop) {
         const r = await s.call("POST", "/v1/accounts", { token: admin, json: { username: `load${made + failed}`, account_type: "system" } });
         if (r.status === 201) made++; else failed++;
-        await s.call("POST", "/v1/auth/login", { json: { username: "load-victim", password: "wrong-password-xyz" } });
+        await s.call("POST", "/v1/auth/login", { json: { username: "spare-target", password: "wrong-password-xyz" } });
       }
     })();
     while (made < 5) await Bun.sleep(20);
