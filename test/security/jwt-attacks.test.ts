@@ -27,6 +27,8 @@ let victimId: string;
 let realKey: KeyObject;
 let jwk: { x: string; kid: string; kty: string; crv: string };
 const bearerRoutes: { method: string; path: string; body: boolean }[] = [];
+/** For /v1 and /.well-known routes: documented as needing a bearer token vs answering 401 without one. */
+const securityMismatch: string[] = [];
 const special: Record<string, string> = {};
 
 const b64 = (v: string | Uint8Array) => Buffer.from(v).toString("base64url");
@@ -62,6 +64,10 @@ beforeAll(async () => {
     const r = await s.fetch(path, { method: op.method, ...(op.body ? { json: {} } : {}) });
     if (r.status === 401) bearerRoutes.push({ method: op.method, path, body: !!op.body });
     await r.body?.cancel();
+    if (op.path.startsWith("/v1/") || op.path.startsWith("/.well-known/")) {
+      const documented = (op.security ?? doc.security ?? []).length > 0;
+      if (documented !== (r.status === 401)) securityMismatch.push(`${op.method} ${op.path}: documented ${documented ? "bearer" : "public"}, answered ${r.status} without a token`);
+    }
   }
 
   // Tokens made invalid by server-side state, not by their bytes.
@@ -179,6 +185,10 @@ describe("positive controls", () => {
     expect(resigned).not.toBe(genuine);
     expect((await s.call("POST", "/v1/token/validate", { json: { token: resigned } })).body).toMatchObject({ valid: true, sub: victimId });
     expect((await s.call("GET", "/v1/auth/me", { token: resigned })).status).toBe(200);
+  });
+
+  test("/docs/json marks exactly the routes that refuse an anonymous call as bearer-secured", () => {
+    expect(securityMismatch).toEqual([]);
   });
 
   test("bearer routes were found in /docs/json", () => {

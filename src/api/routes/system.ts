@@ -20,19 +20,19 @@ export const systemRoutes = (s: Services, limiters: Limiters) =>
       }
       return { status: "ok" as const };
     }, {
-      detail: { tags: ["system"], summary: "Liveness; 503 while sealed" },
+      detail: { tags: ["system"], summary: "Liveness; 503 while sealed", security: [] },
       response: { 200: t.Object({ status: t.Literal("ok") }, Closed), 503: t.Object({ status: t.Literal("sealed") }, Closed) },
     })
     .get("/v1/keys/public", () => s.tokens.publicJwk(), {
-      detail: { tags: ["system"], summary: "The token-signing public key as a JWK" },
+      detail: { tags: ["system"], summary: "The token-signing public key as a JWK", security: [] },
       response: responses({ 200: Jwk }),
     })
     .get("/.well-known/jwks.json", () => ({ keys: [s.tokens.publicJwk()] }), {
-      detail: { tags: ["system"], summary: "JWK Set for local token verification" },
+      detail: { tags: ["system"], summary: "JWK Set for local token verification", security: [] },
       response: responses({ 200: t.Object({ keys: t.Array(Jwk) }, Closed) }),
     })
     .get("/v1/vault/status", () => s.vault.status(), {
-      detail: { tags: ["vault"], summary: "Whether the vault is sealed" },
+      detail: { tags: ["vault"], summary: "Whether the vault is sealed", security: [] },
       response: { 200: VaultStatus },
     })
     .post("/v1/vault/unseal", async ({ body, anon }) => {
@@ -40,7 +40,7 @@ export const systemRoutes = (s: Services, limiters: Limiters) =>
       return s.vault.unseal(anon, body.passphrase);
     }, {
       parse: "json", body: t.Object({ passphrase: t.String({ minLength: 1, maxLength: 1024 }) }, { ...Closed, title: "UnsealRequest" }),
-      detail: { tags: ["vault"], summary: "Unseal with the passphrase (rate limited per IP)" },
+      detail: { tags: ["vault"], summary: "Unseal with the passphrase (rate limited per IP)", security: [] },
       response: responses({ 200: t.Object({ sealed: t.Literal(false) }, Closed) }),
     })
     .post("/v1/vault/seal", ({ ctx }) => s.vault.seal(ctx), {
