@@ -39,7 +39,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const vault = createVault();
   const services = createServices({ store, vault, config: opts.config, clock, log });
   await services.vault.startup(opts.env ?? Bun.env);
-  await services.auth.warmUp();
+  // Not awaited: the decoy hash (~one Argon2id) is computed while the server starts
+  // listening; a login that arrives first awaits the same promise, so no login path is
+  // ever faster than a real verify.
+  void services.auth.warmUp();
   const limiters = createLimiters(opts.config.rateLimit, () => clock.now());
   const root = new Elysia({ normalize: false })
     .use(createApi(services, limiters, log))

@@ -32,20 +32,22 @@ export function createUi(s: Services, limiters: Limiters, log: Logger) {
     ...sessionRoutes(deps), ...dashboardRoutes(deps), ...accountRoutes(deps), ...serviceRoutes(deps),
     ...policyRoutes(deps), ...auditRoutes(deps), ...profileRoutes(deps),
   ];
+  // Console pages are HTML for people, not API: kept out of the OpenAPI document.
+  const hidden = { detail: { hide: true } };
   const app = new Elysia({ name: "mcias-ui", seed: s.id })
-    .get("/static/:file", ({ params }) => staticFile(params.file) ?? new Response("not found", { status: 404, headers: { "content-type": "text/plain" } }));
+    .get("/static/:file", ({ params }) => staticFile(params.file) ?? new Response("not found", { status: 404, headers: { "content-type": "text/plain" } }), hidden);
   // Unknown paths: an HTML 404 for the console, the API's JSON 404 under its own prefixes.
   const notFound = http.wrap((rc) => rc.render("Not found", html`<div class="card narrow"><h1>Not found</h1><p>There is no page here.</p><p><a href="/">Dashboard</a></p></div>`, { status: 404 }), { anon: true });
   app.get("/*", (c) => {
     const path = new URL(c.request.url).pathname;
     if (API_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`))) return errorResponse("not_found", "no such route");
     return notFound(c);
-  });
+  }, hidden);
   for (const r of routes) {
     const h = http.wrap(r.handler, r.opts);
     // Elysia routes mutate the instance. Form bodies are read by the wrapper itself, so Elysia must not parse them.
-    if (r.method === "GET") app.get(r.path, h);
-    else app.post(r.path, h, { parse: "none" });
+    if (r.method === "GET") app.get(r.path, h, hidden);
+    else app.post(r.path, h, { parse: "none", ...hidden });
   }
   return app;
 }
