@@ -96,18 +96,30 @@ export function createAuthService(deps: ServiceDeps, audit: AuditService, authz:
           fail();
         }
       }
-      if (needsRehash(row.password_hash!, config.argon2)) {
-        const upgraded = await hashPassword(input.password, config.argon2);
-        store.accounts.setPasswordHash(row.id, upgraded, iso(now));
-        log.info("password hash upgraded", { account_id: row.id });
-      }
+      const upgraded = needsRehash(row.password_hash!, config.argon2) ? await hashPassword(input.password, config.argon2) : null;
       const minted = await tokens.mint(row);
       const actor: Ctx = { ...ctx, principal: { id: row.id, username: row.username, account_type: row.account_type, status: row.status, roles: [], tags: [] } };
-      store.tx(() => {
+      // The checks above read the row before a ~100 ms verify: concurrent failures may have
+      // locked the account meanwhile, or an admin deactivated it or reset its password.
+      // Decide again on the fresh row, in the transaction that issues the token.
+      const refused = store.tx(() => {
+        const fresh = store.accounts.get(row.id);
+        if (!fresh || fresh.status !== "active" || fresh.password_hash !== row.password_hash) {
+          audit.record(ctx, "login_fail", target(row), { reason: "changed_during_login" });
+          return true;
+        }
+        if (isLocked(fresh, clock.now())) {
+          audit.record(ctx, "login_locked", target(row), {});
+          return true;
+        }
+        if (upgraded) store.accounts.setPasswordHash(row.id, upgraded, iso(now));
         store.accounts.setLockoutState(row.id, CLEARED);
         minted.persist();
         audit.record(actor, "login_ok", target(row), { jti: minted.issued.jti });
+        return false;
       });
+      if (refused) fail();
+      if (upgraded) log.info("password hash upgraded", { account_id: row.id });
       return { token: minted.issued.token, expires_at: minted.issued.expires_at, jti: minted.issued.jti };
     },
 
