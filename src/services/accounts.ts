@@ -110,6 +110,9 @@ export function createAccountService(deps: ServiceDeps, audit: AuditService, aut
 
     getByUsername(ctx: Ctx, username: string): AccountView {
       const row = store.accounts.getByUsername(username);
+      // An unknown name is refused like an unreadable one to whoever may not list accounts:
+      // otherwise 404 vs 403 tells any signed-in user which usernames exist.
+      if (!row) authz.require(ctx, "accounts:read", { type: "account" });
       assertThat(row, "not_found", "account not found");
       authz.require(ctx, "accounts:read", authz.accountResource(row));
       return view(row);
