@@ -15,7 +15,8 @@ const FILES: Record<string, { path: string; type: string }> = {
 };
 
 export function staticFile(name: string): Response | null {
-  const f = FILES[name];
+  // Own keys only: "__proto__" or "constructor" must be a 404, not a 500.
+  const f = Object.hasOwn(FILES, name) ? FILES[name] : undefined;
   if (!f) return null;
   return new Response(Bun.file(f.path), { headers: { "content-type": f.type } });
 }
