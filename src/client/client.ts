@@ -31,7 +31,11 @@ type Query = Record<string, string | number | undefined>;
 type Fetcher = (url: string, init: RequestInit) => Promise<Response>;
 
 const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
-const seg = (s: string) => encodeURIComponent(s);
+/** One path segment. "." and ".." survive encodeURIComponent and URL parsing would resolve them. */
+const seg = (s: string) => {
+  if (s === "" || s === "." || s === "..") throw new TypeError("invalid path parameter");
+  return encodeURIComponent(s);
+};
 
 /** The MCIAS REST client. One instance per server; safe to share between calls. */
 export class McIasClient {
