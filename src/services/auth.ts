@@ -158,6 +158,9 @@ export function createAuthService(deps: ServiceDeps, audit: AuditService, authz:
       if (!ok) throw new AppError("forbidden", "current password is incorrect");
       const hash = await hashPassword(input.new_password, config.argon2);
       store.tx(() => {
+        // The current password was checked against a row read before two Argon2 runs: if
+        // the hash changed meanwhile (an admin reset), it no longer proves anything.
+        if (store.accounts.get(row.id)?.password_hash !== row.password_hash) throw new AppError("forbidden", "current password is incorrect");
         const now = iso(clock.now());
         store.accounts.setPasswordHash(row.id, hash, now);
         const revoked = store.tokens.revokeAllFor(row.id, now, "password_changed", p.jti);
