@@ -5,10 +5,10 @@
  * rule takes effect on the next request.
  */
 import { AppError, assertThat } from "../errors";
-import { BUILTIN_RULES, isAction, RESOURCE_TYPES, type Resource, type ResourceType, type Rule } from "../policy";
+import { BUILTIN_RULES, evaluate, isAction, RESOURCE_TYPES, type Resource, type ResourceType, type Rule } from "../policy";
 import type { AccountRow } from "../store/accounts";
 import type { AuditService } from "./audit";
-import type { Authz } from "./authz";
+import { subjectOf, type Authz } from "./authz";
 import { iso, type Ctx, type Principal, type ServiceDeps } from "./context";
 import {
   applyPatch, parseNewRule, ruleFromRow, RuleInvalid, toRuleView, type RuleFields, type RuleView,
@@ -71,6 +71,18 @@ export function createPolicyService(deps: ServiceDeps, audit: AuditService, auth
     };
   }
 
+  /**
+   * Refuses a stored rule set that would deny the caller policy:write: deny beats the
+   * admin rule and no break-glass command edits rules, so nobody could change or delete
+   * rules again. A deny's future not_before counts as already in force.
+   */
+  function assertKeepsPolicyWrite(ctx: Ctx, stored: Rule[]): void {
+    if (!ctx.principal) return;
+    const rules = [...BUILTIN_RULES, ...stored.map((r) => (r.effect === "deny" ? { ...r, not_before: null } : r))];
+    const d = evaluate({ subject: subjectOf(ctx.principal), action: "policy:write", resource: { type: "policy" } }, rules, clock.now());
+    if (d.effect !== "allow") throw new AppError("conflict", "this rule would deny you policy:write: nobody could change or delete rules again");
+  }
+
   const toRow = (f: RuleFields) => ({
     description: f.description, effect: f.effect, priority: f.priority, enabled: f.enabled ? 1 : 0,
     not_before: f.not_before, expires_at: f.expires_at, match: JSON.stringify(f.match),
@@ -117,6 +129,7 @@ export function createPolicyService(deps: ServiceDeps, audit: AuditService, auth
       const f = parse(() => parseNewRule(input));
       const view = store.tx(() => {
         if (store.policyRules.list().length >= MAX_STORED_RULES) throw new AppError("conflict", `at most ${MAX_STORED_RULES} stored rules`);
+        assertKeepsPolicyWrite(ctx, [...store.policyRules.list().map(ruleFromRow), { id: 0, ...f }]);
         const id = store.policyRules.insert(toRow(f), now());
         audit.record(ctx, "policy_rule_created", null, { rule_id: id, effect: f.effect, description: f.description });
         return toRuleView({ id, ...f });
@@ -136,6 +149,7 @@ export function createPolicyService(deps: ServiceDeps, audit: AuditService, auth
         const current = stored(n);
         const { next, changed } = parse(() => applyPatch(fieldsOf(current), patch));
         if (changed.length === 0) return toRuleView(current);
+        assertKeepsPolicyWrite(ctx, [...store.policyRules.list().map(ruleFromRow).filter((r) => r.id !== n), { id: n, ...next }]);
         store.policyRules.update({ id: n, ...toRow(next) }, now());
         const details: Record<string, string | number | boolean | null | string[]> = { rule_id: n, changed };
         if (changed.includes("effect")) details.effect = next.effect;
