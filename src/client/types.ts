@@ -127,6 +127,7 @@ export interface RuleMatchView extends RuleMatch {
   subject_has_service_role?: boolean;
   subject_is_delegate?: boolean;
   subject_is_grantee?: boolean;
+  escalates_to_admin?: boolean;
 }
 
 /** A policy rule (stored rules have positive ids, built-ins negative ones). */

@@ -48,4 +48,10 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     id: -10, description: "a system account may read its own credential metadata", effect: "allow", priority: 0, enabled: true,
     match: { actions: ["pgcreds:read_metadata"], resource_types: ["pgcreds"], owner_is_subject: true, account_types: ["system"] },
   },
+  {
+    // A manager (role-named human, delegate) could otherwise mint an admin token by
+    // managing a system account that holds admin: only an admin may issue it.
+    id: -11, description: "only an admin may issue a token for an account that holds admin", effect: "deny", priority: 0, enabled: true,
+    match: { actions: ["tokens:issue"], resource_types: ["token", "account"], escalates_to_admin: true },
+  },
 ] satisfies Rule[]);

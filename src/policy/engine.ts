@@ -41,6 +41,10 @@ function matchHolds(m: BuiltinMatch, { subject, action, resource }: PolicyInput)
     const is = (resource.delegate_ids ?? []).includes(subject.id);
     if (is !== m.subject_is_delegate) return false;
   }
+  if (m.escalates_to_admin !== undefined) {
+    const esc = (resource.roles ?? []).includes("admin") && !subject.roles.includes("admin");
+    if (esc !== m.escalates_to_admin) return false;
+  }
   if (m.subject_is_grantee !== undefined) {
     const is = (resource.grantee_ids ?? []).includes(subject.id);
     if (is !== m.subject_is_grantee) return false;

@@ -19,6 +19,8 @@ export interface Resource {
   /** Relationship facts the service layer loads; only built-in rules look at them. */
   delegate_ids?: string[];
   grantee_ids?: string[];
+  /** Roles of the account the resource belongs to (built-in rules only). */
+  roles?: string[];
 }
 
 export interface PolicyInput {
@@ -44,6 +46,8 @@ export interface BuiltinMatch extends RuleMatch {
   subject_has_service_role?: boolean;
   subject_is_delegate?: boolean;
   subject_is_grantee?: boolean;
+  /** The resource's account holds `admin` and the subject does not. */
+  escalates_to_admin?: boolean;
 }
 
 export interface Rule {

@@ -154,8 +154,14 @@ export function createAuthService(deps: ServiceDeps, audit: AuditService, authz:
       authz.require(ctx, "password:change", authz.accountResource(row));
       const problem = passwordProblem(input.new_password, row.username);
       if (problem) throw new AppError("bad_request", problem);
+      // A stolen token must not buy unlimited guesses at the current password: wrong
+      // answers count toward the same lockout as failed logins.
+      if (isLocked(row, clock.now())) throw new AppError("forbidden", "account is locked; try again later");
       const ok = row.password_hash !== null && (await verifyPassword(input.current_password, row.password_hash));
-      if (!ok) throw new AppError("forbidden", "current password is incorrect");
+      if (!ok) {
+        recordFailure(ctx, row, "login_fail", "bad_current_password");
+        throw new AppError("forbidden", "current password is incorrect");
+      }
       const hash = await hashPassword(input.new_password, config.argon2);
       store.tx(() => {
         // The current password was checked against a row read before two Argon2 runs: if

@@ -57,6 +57,7 @@ export function createAuthz(deps: ServiceDeps, cache: PolicyCache) {
       tags: store.accounts.tags(row.id),
       delegate_ids: system ? store.delegates.list(row.id).map((g) => g.grantee_id) : [],
       grantee_ids: system ? store.pgAccess.list(row.id).map((g) => g.grantee_id) : [],
+      roles: store.accounts.roles(row.id),
     };
   }
 

@@ -77,13 +77,19 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService, authz
     if (Date.parse(row.expires_at) <= clock.now()) throw new TokenRejected("expired");
     const acct = store.accounts.get(claims.sub);
     if (!acct || acct.status !== "active") throw new TokenRejected("account not active");
+    const roles = store.accounts.roles(acct.id);
+    // Admin sessions are short (SPEC §2, tokens.admin_expiry). Roles are read now, so a human
+    // promoted to admin mid-session holds admin rights only until admin_expiry after issue.
+    if (acct.account_type === "human" && roles.includes("admin") && nowMs > claims.iat * 1000 + config.tokens.adminExpiryMs) {
+      throw new TokenRejected("admin session older than admin_expiry");
+    }
     // Tags are read only when a policy decision needs them (validate and most routes do not).
     let tags: string[] | undefined;
     return {
       claims,
       principal: {
         id: acct.id, username: acct.username, account_type: acct.account_type, status: acct.status,
-        roles: store.accounts.roles(acct.id), get tags() { return (tags ??= store.accounts.tags(acct.id)); },
+        roles, get tags() { return (tags ??= store.accounts.tags(acct.id)); },
         jti: claims.jti, tokenExpiresAt: claims.exp * 1000,
       },
     };

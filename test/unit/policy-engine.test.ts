@@ -33,11 +33,11 @@ function rule(partial: Partial<Rule> & Pick<Rule, "effect">): Rule {
 }
 
 describe("built-in rules (SPEC §2, §4)", () => {
-  test("ids are -1..-10, all enabled, none time-limited", () => {
-    expect(BUILTIN_RULES.map((r) => r.id)).toEqual([-1, -2, -3, -4, -5, -6, -7, -8, -9, -10]);
+  test("ids are -1..-11, all enabled, none time-limited; -11 is the only built-in deny", () => {
+    expect(BUILTIN_RULES.map((r) => r.id)).toEqual([-1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11]);
     for (const r of BUILTIN_RULES) {
       expect(r.enabled).toBe(true);
-      expect(r.effect).toBe("allow");
+      expect(r.effect).toBe(r.id === -11 ? "deny" : "allow");
       expect(r.not_before ?? null).toBeNull();
       expect(r.expires_at ?? null).toBeNull();
     }
@@ -337,5 +337,27 @@ describe("properties", () => {
       const anyDeny = rules.some((r) => r.effect === "deny" && evaluate(input, [r], NOW).rule === r);
       if (anyDeny) expect(d.effect).toBe("deny");
     }), { numRuns: 1000 });
+  });
+});
+
+describe("built-in deny -11: managing a service never yields admin", () => {
+  const svc = { type: "token" as const, id: "s", owner_id: "s", service: "ops-bot", tags: [], delegate_ids: ["d"], roles: ["admin"] };
+  test("a role-named manager or delegate may not issue a token for a system account that holds admin", () => {
+    for (const subject of [
+      { id: "h", account_type: "human" as const, roles: ["ops-bot"], tags: [] },
+      { id: "d", account_type: "human" as const, roles: [], tags: [] },
+    ]) {
+      const d = evaluate({ subject, action: "tokens:issue", resource: svc }, BUILTIN_RULES, 0);
+      expect(d.effect).toBe("deny");
+      expect(d.rule?.id).toBe(-11);
+    }
+  });
+  test("admins may; and the same managers may for a service without admin", () => {
+    const adminSubj = { id: "a", account_type: "human" as const, roles: ["admin"], tags: [] };
+    expect(evaluate({ subject: adminSubj, action: "tokens:issue", resource: svc }, BUILTIN_RULES, 0).effect).toBe("allow");
+    const mgr = { id: "h", account_type: "human" as const, roles: ["ops-bot"], tags: [] };
+    expect(evaluate({ subject: mgr, action: "tokens:issue", resource: { ...svc, roles: ["billing"] } }, BUILTIN_RULES, 0).effect).toBe("allow");
+    // other management rights are unchanged (revoking an admin service's token is a safe act)
+    expect(evaluate({ subject: mgr, action: "tokens:revoke", resource: svc }, BUILTIN_RULES, 0).effect).toBe("allow");
   });
 });

@@ -31,6 +31,7 @@ const RuleMatchView = t.Object({
   subject_has_service_role: t.Optional(t.Boolean({ description: "built-in only: subject holds a role named like the system account" })),
   subject_is_delegate: t.Optional(t.Boolean({ description: "built-in only: subject is a token delegate of the system account" })),
   subject_is_grantee: t.Optional(t.Boolean({ description: "built-in only: subject was granted credential metadata access" })),
+  escalates_to_admin: t.Optional(t.Boolean({ description: "built-in only: the resource's account holds admin and the subject does not" })),
 }, { ...Closed, title: "PolicyMatchView" });
 
 export const Rule = t.Object({
