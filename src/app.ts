@@ -4,7 +4,7 @@
  */
 import { Elysia } from "elysia";
 import { createApi } from "./api/app";
-import { createLimiters, type Limiters } from "./api/limiters";
+import { createLimiters, type Limiters } from "./http/limiters";
 import type { Config } from "./config/schema";
 import { createLogger, type Logger } from "./log";
 import { createServices, systemClock, type Clock, type Services } from "./services";

@@ -5,11 +5,11 @@
  */
 import type { Server } from "bun";
 import { readFileSync } from "node:fs";
-import { createProxyMatcher, resolveClientIp } from "./api/clientIp";
-import { limitBody } from "./api/body";
-import { errorResponse } from "./api/errors";
-import { setClientIp } from "./api/requestInfo";
-import { applySecurityHeaders } from "./api/securityHeaders";
+import { createProxyMatcher, resolveClientIp } from "./http/clientIp";
+import { limitBody } from "./http/body";
+import { errorResponse } from "./http/errorResponse";
+import { setClientIp } from "./http/requestInfo";
+import { applySecurityHeaders } from "./http/securityHeaders";
 import type { App } from "./app";
 import type { Config } from "./config/schema";
 

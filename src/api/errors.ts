@@ -3,14 +3,9 @@
  * message; validation errors name the field (never its value, which may be a
  * password); anything unexpected is a bare 500 with details only in the log.
  */
-import { AppError, ERROR_STATUS, type ErrorCode } from "../errors";
+import { AppError } from "../errors";
+import { errorResponse } from "../http/errorResponse";
 import type { Logger } from "../log";
-
-export function errorResponse(code: ErrorCode, message: string, retryAfter?: number): Response {
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (retryAfter !== undefined) headers["retry-after"] = String(retryAfter);
-  return new Response(JSON.stringify({ error: message, code }), { status: ERROR_STATUS[code], headers });
-}
 
 interface ValidationLike { all?: { path?: string; summary?: string; message?: string }[] ; type?: string }
 

@@ -3,7 +3,7 @@
  * session cookie authentication and renewal, and errors rendered as HTML pages (the
  * API's global onError would answer JSON, so no error leaves a UI handler).
  */
-import { clientIpOf } from "../api/requestInfo";
+import { clientIpOf } from "../http/requestInfo";
 import { AppError } from "../errors";
 import type { Logger } from "../log";
 import type { Ctx, Principal, Services } from "../services";

@@ -4,7 +4,7 @@
  * CSRF double-submit token on every state-changing request, errors as HTML pages.
  */
 import { Elysia } from "elysia";
-import type { Limiters } from "../api/limiters";
+import type { Limiters } from "../http/limiters";
 import type { Logger } from "../log";
 import type { Services } from "../services";
 import { staticFile } from "./assets";
@@ -20,7 +20,7 @@ import { serviceRoutes } from "./pages/services";
 import { sessionRoutes } from "./pages/session";
 import type { Route } from "./routes";
 import { html } from "./html";
-import { errorResponse } from "../api/errors";
+import { errorResponse } from "../http/errorResponse";
 
 const API_PREFIXES = ["/v1", "/docs", "/.well-known", "/static"];
 

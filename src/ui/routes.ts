@@ -1,5 +1,5 @@
 /** Shapes shared by the page modules. */
-import type { Limiters } from "../api/limiters";
+import type { Limiters } from "../http/limiters";
 import type { Services } from "../services";
 import type { Handler, RouteOptions } from "./http";
 

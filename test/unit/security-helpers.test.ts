@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { createProxyMatcher, resolveClientIp } from "../../src/api/clientIp";
-import { createLimiter } from "../../src/api/rateLimit";
+import { createProxyMatcher, resolveClientIp } from "../../src/http/clientIp";
+import { createLimiter } from "../../src/http/rateLimit";
 import { bearerToken } from "../../src/api/plugins/auth";
 import { afterFailure, CLEARED, isLocked } from "../../src/services/lockout";
 

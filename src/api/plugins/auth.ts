@@ -7,7 +7,7 @@
 import { Elysia } from "elysia";
 import { AppError } from "../../errors";
 import type { Ctx, Services } from "../../services";
-import { clientIpOf } from "../requestInfo";
+import { clientIpOf } from "../../http/requestInfo";
 
 /** "Bearer <jwt>", scheme case-insensitive; anything else is 401. */
 export function bearerToken(header: string | undefined | null): string {

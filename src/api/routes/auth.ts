@@ -2,7 +2,7 @@
 import { Elysia, t } from "elysia";
 import type { Services } from "../../services";
 import { authPlugin } from "../plugins/auth";
-import type { Limiters } from "../limiters";
+import type { Limiters } from "../../http/limiters";
 import { Account, responses, TokenResponse } from "../schemas/common";
 import { ChangePasswordBody, LoginBody, TotpConfirmBody, TotpEnrollResponse } from "../schemas/auth";
 

@@ -3,7 +3,7 @@ import { Elysia, t } from "elysia";
 import type { Services } from "../../services";
 import { authPlugin } from "../plugins/auth";
 import { Closed, ErrorBody, responses } from "../schemas/common";
-import type { Limiters } from "../limiters";
+import type { Limiters } from "../../http/limiters";
 
 const Jwk = t.Object({
   kty: t.Literal("OKP"), crv: t.Literal("Ed25519"), x: t.String(), kid: t.String(), use: t.Literal("sig"), alg: t.Literal("EdDSA"),

@@ -2,7 +2,7 @@
 import { Elysia, t } from "elysia";
 import type { Services } from "../../services";
 import { authPlugin } from "../plugins/auth";
-import type { Limiters } from "../limiters";
+import type { Limiters } from "../../http/limiters";
 import { Closed, responses } from "../schemas/common";
 import { ValidateBody, ValidateResponse } from "../schemas/auth";
 

@@ -3,7 +3,7 @@
  * Content-Length over the limit is refused at once, and a body without one (chunked)
  * is read up to the limit and refused as soon as it passes it.
  */
-import { errorResponse } from "./errors";
+import { errorResponse } from "./errorResponse";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
