@@ -2,7 +2,7 @@
 # The whole test suite: builds bin/mcias (e2e tests run the compiled binary), runs
 # `bun test`, and ends with one line "N passed, N failed" read from bun's JUnit report.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BUN="node_modules/.bin/bun"
 [ -x "$BUN" ] || { echo "bun missing: run npm install first" >&2; exit 1; }
 
@@ -14,6 +14,7 @@ rm -f test-results/junit.xml
 "$BUN" test --reporter=junit --reporter-outfile=test-results/junit.xml "$@"
 rc=$?
 
+# shellcheck disable=SC2016  # a Node program in single quotes, not shell
 node -e '
   const fs = require("fs");
   let xml = "";
