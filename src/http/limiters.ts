@@ -5,6 +5,23 @@ import { createLimiter } from "./rateLimit";
 
 export type LimiterName = "login" | "validate" | "unseal";
 
+/**
+ * The bucket a client IP draws from. An IPv6 host usually holds a whole /64 and can
+ * rotate addresses inside it at will, so IPv6 clients share one bucket per /64;
+ * IPv4 (and v4-mapped) addresses are their own bucket.
+ */
+export function bucketKey(ip: string | null): string {
+  if (!ip) return "unknown";
+  const v4 = /^(?:::ffff:)?(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (v4) return v4[1]!;
+  if (!ip.includes(":")) return ip;
+  const [head = "", tail = ""] = ip.toLowerCase().split("::", 2);
+  const h = head ? head.split(":") : [];
+  const t = ip.includes("::") ? (tail ? tail.split(":") : []) : [];
+  const groups = ip.includes("::") ? [...h, ...Array(Math.max(0, 8 - h.length - t.length)).fill("0"), ...t] : h;
+  return groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":") + "::/64";
+}
+
 export function createLimiters(cfg: Config["rateLimit"], now?: () => number) {
   const l = {
     login: createLimiter(cfg.login, now),
@@ -14,7 +31,7 @@ export function createLimiters(cfg: Config["rateLimit"], now?: () => number) {
   return {
     /** Throws rate_limited (429 with Retry-After) when the IP's bucket is empty. */
     check(name: LimiterName, ip: string | null): void {
-      const wait = l[name].take(ip ?? "unknown");
+      const wait = l[name].take(bucketKey(ip));
       if (wait > 0) throw new AppError("rate_limited", "too many requests; slow down", { retryAfter: wait });
     },
   };

@@ -64,3 +64,22 @@ describe("Authorization header", () => {
     }
   });
 });
+
+describe("rate-limit buckets", () => {
+  test("IPv6 clients share one bucket per /64; IPv4 and v4-mapped are per address", async () => {
+    const { bucketKey, createLimiters } = await import("../../src/http/limiters");
+    expect(bucketKey("2001:db8:1:2:aaaa::1")).toBe("2001:db8:1:2::/64");
+    expect(bucketKey("2001:0db8:0001:0002:ffff:1:2:3")).toBe("2001:db8:1:2::/64");
+    expect(bucketKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(bucketKey("::1")).toBe("0:0:0:0::/64");
+    expect(bucketKey("203.0.113.7")).toBe("203.0.113.7");
+    expect(bucketKey("::ffff:203.0.113.7")).toBe("203.0.113.7");
+    expect(bucketKey(null)).toBe("unknown");
+    // rotating addresses inside one /64 does not buy a fresh bucket
+    const l = createLimiters({ login: { rate: 0.001, burst: 2 }, validate: { rate: 1, burst: 1 }, unseal: { rate: 1, burst: 1 } }, () => 0);
+    l.check("login", "2001:db8:1:2::a");
+    l.check("login", "2001:db8:1:2::b");
+    expect(() => l.check("login", "2001:db8:1:2::c")).toThrow();
+    l.check("login", "2001:db8:1:3::a"); // another /64 is another client
+  });
+});
