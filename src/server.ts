@@ -19,8 +19,12 @@ export interface RunningServer {
   server: Server<undefined>;
   /** Re-reads the TLS certificate and key from disk (SIGHUP). */
   reloadTls(): void;
-  /** Stops accepting, lets in-flight requests finish, then returns. */
-  stop(): Promise<void>;
+  /**
+   * Stops accepting and lets in-flight requests finish for up to `graceMs`; then closes
+   * whatever is still open (a stuck or idle client must not hold shutdown forever).
+   * Resolves true when the deadline forced connections closed.
+   */
+  stop(graceMs?: number): Promise<boolean>;
 }
 
 function readTls(config: Config) {
@@ -84,6 +88,7 @@ export function startServer(app: App, config: Config): RunningServer {
   }
   const port = server.port!;
   const draining: Promise<void>[] = [];
+  const retired: Server<undefined>[] = [];
   const host = config.server.listenHost.includes(":") ? `[${config.server.listenHost}]` : config.server.listenHost;
   return {
     url: `https://${host}:${port}`,
@@ -95,10 +100,17 @@ export function startServer(app: App, config: Config): RunningServer {
       const next = listen(port, true, readTls(config));
       const old = server;
       server = next;
+      retired.push(old);
       draining.push(old.stop(false)); // in-flight requests on the old listener finish
     },
-    async stop() {
-      await Promise.all([server.stop(false), ...draining]);
+    async stop(graceMs = 10_000) {
+      const graceful = Promise.all([server.stop(false), ...draining]).then(() => false);
+      const forced = await Promise.race([graceful, Bun.sleep(graceMs).then(() => true)]);
+      if (forced) {
+        const closeAll = Promise.all([server, ...retired].map((l) => l.stop(true)));
+        await Promise.race([closeAll, Bun.sleep(1_000)]);
+      }
+      return forced;
     },
   };
 }

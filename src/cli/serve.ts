@@ -72,7 +72,7 @@ export const serveCommand = defineCommand({
       if (stopping) return;
       stopping = true;
       log.info("shutting down", { signal });
-      await server.stop();
+      if (await server.stop()) log.warn("drain deadline passed; closed the connections still open");
       app.close();
       log.info("stopped");
       process.exit(0);

@@ -121,10 +121,16 @@ beforeAll(async () => {
   page.on("dialog", (d) => void d.accept());
 }, 60_000);
 
+/** Servers other describes started; stopped after the browser is closed (below). */
+const laterStops: (() => Promise<void>)[] = [];
+
 afterAll(async () => {
+  // Close Chromium first: its open (or pre-connected) sockets would otherwise make each
+  // server's graceful drain wait for them.
   await browser?.close();
   if (s) { await s.stop(); removeDir(s.dir); }
-});
+  for (const stop of laterStops) await stop();
+}, 60_000);
 
 describe("web console", () => {
   let daveId = "";
@@ -417,8 +423,8 @@ describe("sealed server and session renewal", () => {
       rate_limit: "login_rate = 0.2\nlogin_burst = 3\nvalidate_rate = 10000\nvalidate_burst = 10000",
     } });
   }, 60_000);
-  afterAll(async () => {
-    if (sealed) { await sealed.stop(); removeDir(sealed.dir); }
+  afterAll(() => {
+    laterStops.push(async () => { if (sealed) { await sealed.stop(); removeDir(sealed.dir); } });
   });
 
   test("every page goes to /unseal while sealed; a wrong passphrase is refused; the right one unseals", async () => {

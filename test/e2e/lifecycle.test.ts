@@ -10,7 +10,7 @@ afterAll(() => { for (const d of dirs) removeDir(d); });
 
 /** Starts `mcias serve` with the given args and waits for its "listening" line. */
 async function spawnServe(args: string[], opts: { cwd: string; env?: Record<string, string> }) {
-  const proc = Bun.spawn(["timeout", "-k", "5", "120", ...mciasCommand(), "serve", ...args], {
+  const proc = Bun.spawn(["timeout", "-k", "30", "120", ...mciasCommand(), "serve", ...args], {
     cwd: opts.cwd, stdout: "pipe", stderr: "pipe", env: { ...Bun.env, NO_COLOR: "1", ...opts.env },
   });
   let out = "";

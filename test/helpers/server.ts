@@ -122,7 +122,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
 
   const env: Record<string, string> = { ...(Bun.env as Record<string, string>), NO_COLOR: "1", ...passEnv, ...opts.env };
   if (opts.passphrase === null) delete env.MCIAS_TEST_PASSPHRASE;
-  const proc = Bun.spawn(["timeout", "-k", "5", "600", ...mciasCommand(), "serve", "--config", configPath], {
+  const proc = Bun.spawn(["timeout", "-k", "30", "600", ...mciasCommand(), "serve", "--config", configPath], {
     stdin: "ignore", stdout: "pipe", stderr: "pipe", env, cwd: dir,
   });
   const lines: string[] = [];

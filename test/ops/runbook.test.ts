@@ -78,7 +78,7 @@ describe("RUNBOOK first-run setup, followed literally", () => {
     // The foreground start, with only the listen address moved to a random local port.
     const serveCmd = srv(block("serve")).trim().split(/\s+/);
     expect(serveCmd.slice(0, 2)).toEqual(["mcias", "serve"]);
-    server = Bun.spawn(["timeout", "-k", "5", "300", join(bin, "mcias"), ...serveCmd.slice(1), "--listen", "127.0.0.1:0"], {
+    server = Bun.spawn(["timeout", "-k", "30", "300", join(bin, "mcias"), ...serveCmd.slice(1), "--listen", "127.0.0.1:0"], {
       stdout: "pipe", stderr: "pipe", env: { ...Bun.env, ...env },
     });
     let out = "";

@@ -112,6 +112,24 @@ describe("signals", () => {
     sock.destroy();
   }, 60_000);
 
+  test("SIGTERM: a stuck client (request never finished) is cut off after the 10 s drain deadline; exit 0", async () => {
+    const s = await startServer();
+    started.push(s);
+    const sock = tls.connect({ host: "127.0.0.1", port: portOf(s), servername: "localhost", ca: s.ca });
+    sock.on("error", () => undefined);
+    await new Promise((r) => sock.once("secureConnect", r));
+    // Headers promise a body that never comes: the request stays in flight.
+    sock.write("POST /v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"username\":");
+    await Bun.sleep(200);
+    const t = performance.now();
+    expect(await s.stop()).toBe(0);
+    const took = performance.now() - t;
+    expect(took).toBeGreaterThan(9_000);
+    expect(took).toBeLessThan(20_000);
+    expect(s.logs().some((l) => l.includes("drain deadline passed"))).toBe(true);
+    sock.destroy();
+  }, 60_000);
+
   test("SIGHUP: new certificate served on the same port, never a refused connection", async () => {
     const s = await startServer();
     started.push(s);
