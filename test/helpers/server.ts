@@ -6,6 +6,7 @@
  *
  * Servers run under `timeout`, so one left behind by a crashed test run still ends.
  */
+import { afterAll, beforeAll } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -218,4 +219,22 @@ export async function createSystem(s: TestServer, username: string): Promise<str
   const r = await s.call("POST", "/v1/accounts", { token: await s.adminToken(), json: { username, account_type: "system" } });
   if (r.status !== 201) throw new Error(`create ${username}: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body.id;
+}
+
+/**
+ * One server for a whole test file: started before the first test, stopped and its
+ * directory removed after the last. `bind` receives it (tests keep a `let s`).
+ */
+export function useServer(bind: (s: TestServer) => void, opts: ServerOptions = {}): void {
+  let srv: TestServer | undefined;
+  beforeAll(async () => {
+    srv = await startServer(opts);
+    bind(srv);
+  }, 60_000);
+  afterAll(async () => {
+    if (srv) {
+      await srv.stop();
+      removeDir(srv.dir);
+    }
+  }, 60_000);
 }

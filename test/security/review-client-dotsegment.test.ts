@@ -5,19 +5,14 @@
  * --id X --role ..`) became DELETE /v1/accounts/X/ and deleted the account.
  * A dot-segment (or empty) path parameter must be refused before any request.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { McIasClient } from "../../src/client";
-import { ADMIN_PASSWORD, createHuman, runMcias, startServer, type TestServer } from "../helpers/server";
+import { ADMIN_PASSWORD, createHuman, runMcias, type TestServer, useServer } from "../helpers/server";
 
 let s: TestServer;
-beforeAll(async () => {
-  s = await startServer();
-}, 60_000);
-afterAll(async () => {
-  await s?.stop();
-});
+useServer((srv) => (s = srv));
 
 test("client: dot-segment and empty path parameters are refused; nothing changes on the server", async () => {
   const admin = await s.adminToken();

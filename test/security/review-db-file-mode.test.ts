@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { startServer, type TestServer } from "../helpers/server";
+import { removeDir, startServer, type TestServer } from "../helpers/server";
 
 let s: TestServer;
 let umask = 0;
@@ -19,6 +19,7 @@ beforeAll(async () => {
 afterAll(async () => {
   process.umask(umask);
   await s?.stop();
+  if (s) removeDir(s.dir);
 });
 
 test("a database created under umask 022 is 0600, and so are its WAL and SHM files", async () => {

@@ -7,16 +7,11 @@
  * Invariant checked through the audit log: no login_ok is ever written after a
  * login_fail that locked the account.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createHuman, startServer, type TestServer } from "../helpers/server";
+import { expect, test } from "bun:test";
+import { createHuman, type TestServer, useServer } from "../helpers/server";
 
 let s: TestServer;
-beforeAll(async () => {
-  s = await startServer({ sections: { lockout: 'max_failures = 3\nwindow = "15m"\nduration = "15m"' } });
-}, 60_000);
-afterAll(async () => {
-  await s?.stop();
-});
+useServer((srv) => (s = srv), { sections: { lockout: 'max_failures = 3\nwindow = "15m"\nduration = "15m"' } });
 
 test("a correct password racing wrong ones never logs in once the account is locked", async () => {
   const admin = await s.adminToken();

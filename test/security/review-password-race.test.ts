@@ -7,16 +7,11 @@
  * Invariant: a self-service change (which proves only the old password) never commits
  * after an admin reset of the same account.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createHuman, startServer, type TestServer } from "../helpers/server";
+import { expect, test } from "bun:test";
+import { createHuman, type TestServer, useServer } from "../helpers/server";
 
 let s: TestServer;
-beforeAll(async () => {
-  s = await startServer();
-}, 60_000);
-afterAll(async () => {
-  await s?.stop();
-});
+useServer((srv) => (s = srv));
 
 test("a self password change racing an admin reset never undoes the reset", async () => {
   const admin = await s.adminToken();

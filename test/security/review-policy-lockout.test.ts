@@ -9,7 +9,7 @@
  * arrives) must be refused (409) with nothing changed, like the last-admin guard.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { startServer, type TestServer } from "../helpers/server";
+import { removeDir, startServer, type TestServer } from "../helpers/server";
 
 let s: TestServer;
 let admin: string;
@@ -19,6 +19,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await s?.stop();
+  if (s) removeDir(s.dir);
 });
 
 const rules = async () => (await s.call("GET", "/v1/policy/rules", { token: admin })).body as { id: number }[];

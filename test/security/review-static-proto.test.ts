@@ -3,16 +3,11 @@
  * /static/__proto__ (or constructor, toString) reached Bun.file(undefined): an
  * unauthenticated 500 and an error log line on demand. Must be a plain 404.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { startServer, type TestServer } from "../helpers/server";
+import { expect, test } from "bun:test";
+import { type TestServer, useServer } from "../helpers/server";
 
 let s: TestServer;
-beforeAll(async () => {
-  s = await startServer();
-}, 60_000);
-afterAll(async () => {
-  await s?.stop();
-});
+useServer((srv) => (s = srv));
 
 test("inherited property names under /static are 404, real assets still 200", async () => {
   for (const name of ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"]) {

@@ -4,16 +4,11 @@
  * any signed-in user could tell which usernames exist. Both must look the same to a
  * caller who may not list accounts; an admin still gets the helpful answer.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createHuman, startServer, type TestServer } from "../helpers/server";
+import { expect, test } from "bun:test";
+import { createHuman, type TestServer, useServer } from "../helpers/server";
 
 let s: TestServer;
-beforeAll(async () => {
-  s = await startServer();
-}, 60_000);
-afterAll(async () => {
-  await s?.stop();
-});
+useServer((srv) => (s = srv));
 
 const page = (path: string, jwt: string) => s.fetch(path, { headers: { cookie: `mcias_session=${jwt}` }, redirect: "manual" });
 
