@@ -11,7 +11,7 @@ const outfile = process.argv[2] ?? "bin/mcias";
 const target = process.argv[3];
 
 const args = [
-  "build", "--compile", "--minify-syntax", "--sourcemap=none",
+  "build", "--compile", "--sourcemap=none",
   `--define=MCIAS_VERSION=${JSON.stringify(pkg.version)}`,
   `--define=MCIAS_COMMIT=${JSON.stringify(commit + dirty)}`,
   ...(target ? [`--target=${target}`] : []),
