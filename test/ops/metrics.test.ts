@@ -107,6 +107,19 @@ describe("metrics", () => {
     expect(samples).toBeGreaterThan(20);
   }, 60_000);
 
+  test("the Grafana dashboard in dist/ queries only series the server exposes", async () => {
+    const dash = await Bun.file(`${import.meta.dir}/../../dist/grafana-dashboard.json`).json();
+    const text = await scrape();
+    const exposed = new Set(text.split("\n").filter((l) => l.startsWith("# TYPE ")).map((l) => l.split(" ")[2]!));
+    const exprs: string[] = dash.panels.flatMap((p: { targets: Array<{ expr: string }> }) => p.targets.map((t) => t.expr));
+    expect(exprs.length).toBeGreaterThan(5);
+    for (const e of exprs) {
+      const names = e.match(/\b(mcias_[a-z_]+|process_[a-z_]+)/g) ?? [];
+      expect(names.length).toBeGreaterThan(0);
+      for (const n of names) expect(exposed.has(n.replace(/_(bucket|sum|count)$/, ""))).toBe(true);
+    }
+  });
+
   test("a sealed vault shows in the gauge", async () => {
     const token = await s.adminToken();
     expect((await s.call("POST", "/v1/vault/seal", { token })).status).toBe(200);
