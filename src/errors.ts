@@ -22,13 +22,16 @@ export class AppError extends Error {
   readonly status: number;
   /** Seconds, for rate_limited. */
   readonly retryAfter?: number;
+  /** A conflict because the thing already exists (gRPC ALREADY_EXISTS rather than FAILED_PRECONDITION). */
+  readonly duplicate?: boolean;
 
-  constructor(code: ErrorCode, message?: string, opts?: { retryAfter?: number }) {
+  constructor(code: ErrorCode, message?: string, opts?: { retryAfter?: number; duplicate?: boolean }) {
     super(message ?? defaultMessage(code));
     this.name = "AppError";
     this.code = code;
     this.status = ERROR_STATUS[code];
     this.retryAfter = opts?.retryAfter;
+    this.duplicate = opts?.duplicate;
   }
 }
 

@@ -7,6 +7,7 @@ import { parseHostPort } from "../config/validate";
 import { randomPassword } from "../crypto/random";
 import { createLogger } from "../log";
 import { startServer } from "../server";
+import { startGrpcServer, type RunningGrpcServer } from "../grpc/server";
 import { startMetricsListener, type MetricsListener } from "../metrics/listener";
 import { KeyfileError } from "../vault/masterKey";
 import { WrongMasterKeyError } from "../services/vault";
@@ -45,7 +46,6 @@ export const serveCommand = defineCommand({
       console.log(`config ok: ${config.source}`);
       return;
     }
-    if (config.server.grpcAddr) log.warn("server.grpc_addr is set but gRPC is not built yet; ignoring it");
 
     let app;
     try {
@@ -74,8 +74,20 @@ export const serveCommand = defineCommand({
       }
       log.info("metrics listening", { url: metrics.url });
     }
+    let grpc: RunningGrpcServer | undefined;
+    if (config.server.grpcAddr) {
+      const hp = parseHostPort(config.server.grpcAddr)!;
+      try {
+        grpc = await startGrpcServer(app, config, hp);
+      } catch (e) {
+        await server.stop(0);
+        app.close();
+        throw fail(`cannot listen on ${config.server.grpcAddr} (grpc_addr): ${(e as Error).message}`);
+      }
+      log.info("grpc listening", { address: grpc.address });
+    }
     serving = true;
-    log.info("listening", { url: server.url, pid: process.pid, config: config.source, sealed: app.services.deps.vault.isSealed() });
+    log.info("listening", { url: server.url, grpc: grpc?.address, pid: process.pid, config: config.source, sealed: app.services.deps.vault.isSealed() });
     if (config.dev) {
       console.log(`\n  *** MCIAS DEVELOPMENT INSTANCE — not for production ***\n  data: ${config.source}\n  url:  ${server.url}\n`);
     }
@@ -85,7 +97,9 @@ export const serveCommand = defineCommand({
       if (stopping) return;
       stopping = true;
       log.info("shutting down", { signal });
-      if (await server.stop()) log.warn("drain deadline passed; closed the connections still open");
+      // Both listeners drain together under the same deadline.
+      const [rest, rpc] = await Promise.all([server.stop(), grpc?.stop() ?? Promise.resolve(false)]);
+      if (rest || rpc) log.warn("drain deadline passed; closed the connections still open");
       await metrics?.stop();
       app.close();
       log.info("stopped");
@@ -96,6 +110,7 @@ export const serveCommand = defineCommand({
     process.on("SIGHUP", () => {
       try {
         server.reloadTls();
+        grpc?.reloadTls();
         log.info("TLS certificate reloaded");
       } catch (e) {
         log.error("TLS reload failed; keeping the old certificate", { error: (e as Error).message });

@@ -87,7 +87,7 @@ export function createAccountService(deps: ServiceDeps, audit: AuditService, aut
       }
       const id = newId();
       return store.tx(() => {
-        if (store.accounts.getByUsername(username)) throw new AppError("conflict", "username is taken");
+        if (store.accounts.getByUsername(username)) throw new AppError("conflict", "username is taken", { duplicate: true });
         const t = now();
         store.accounts.insert({ id, username, account_type: input.account_type, password_hash: hash, now: t });
         for (const r of roles) store.accounts.addRole(id, r, t);

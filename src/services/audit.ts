@@ -62,6 +62,16 @@ export function createAuditQueryService(deps: ServiceDeps, authz: Authz) {
       authz.require(ctx, "audit:read", { type: "audit" });
       return queryAudit(deps, q);
     },
+    /** Where a live watch starts: the id of the newest row now (admin, like query). */
+    watchStart(ctx: Ctx): number {
+      authz.require(ctx, "audit:read", { type: "audit" });
+      return deps.store.audit.maxId();
+    },
+    /** Events written after `afterId`, oldest first, at most 100 (gRPC AuditService/Watch polls this). */
+    after(ctx: Ctx, afterId: number): AuditEventView[] {
+      authz.require(ctx, "audit:read", { type: "audit" });
+      return deps.store.audit.after(afterId, 100).map(toAuditView);
+    },
   };
 }
 

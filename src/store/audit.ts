@@ -44,6 +44,11 @@ export function createAuditRepo(db: Database) {
       const sql = `SELECT ${COLS} FROM audit_log ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id DESC LIMIT ?`;
       return db.query<AuditRow, (string | number)[]>(sql).all(...args);
     },
+    /** Oldest first: rows with id > afterId (the live audit stream). */
+    after(afterId: number, limit: number): AuditRow[] {
+      return db.query<AuditRow, [number, number]>(`SELECT ${COLS} FROM audit_log WHERE id > ? ORDER BY id ASC LIMIT ?`).all(afterId, limit);
+    },
+    maxId: () => db.query<{ n: number | null }, []>("SELECT MAX(id) AS n FROM audit_log").get()?.n ?? 0,
     count: () => db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM audit_log").get()!.n,
   };
 }

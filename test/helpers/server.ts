@@ -39,10 +39,14 @@ export interface ServerOptions {
    * `s.mcias(...)` then runs without the variable too (pass it in `env` if needed).
    */
   startSealed?: boolean;
+  /** Also serve gRPC (grpc_addr on a random port); its "host:port" is then in `grpc`. */
+  grpc?: boolean;
 }
 
 export interface TestServer {
   url: string;
+  /** "127.0.0.1:port" of the gRPC listener when started with `grpc: true`. */
+  grpc?: string;
   dir: string;
   configPath: string;
   ca: string;
@@ -97,7 +101,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
     const s = { ...TEST_SECTIONS, ...opts.sections };
     const masterKey = opts.passphrase !== undefined ? `passphrase_env = "MCIAS_TEST_PASSPHRASE"` : `keyfile = "master.key"`;
     writeFileSync(configPath, [
-      `[server]\nlisten_addr = "127.0.0.1:0"\ntls_cert = "server.crt"\ntls_key = "server.key"\n${s.server}`,
+      `[server]\nlisten_addr = "127.0.0.1:0"\ntls_cert = "server.crt"\ntls_key = "server.key"\n${opts.grpc ? 'grpc_addr = "127.0.0.1:0"\n' : ""}${s.server}`,
       `[database]\npath = "mcias.db"`,
       `[tokens]\n${s.tokens}`,
       `[argon2]\n${s.argon2}`,
@@ -128,6 +132,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
   });
   const lines: string[] = [];
   let url = "";
+  let grpc: string | undefined;
   let pid = 0;
   const ready = new Promise<void>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`server did not start:\n${lines.join("\n")}`)), 20_000);
@@ -144,6 +149,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
           if (!url && line.includes('"msg":"listening"')) {
             const j = JSON.parse(line);
             url = j.url;
+            grpc = j.grpc;
             pid = j.pid;
             clearTimeout(timer);
             res();
@@ -170,7 +176,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
   };
   let adminTok: string | null = null;
   const server: TestServer = {
-    url, dir, configPath, ca, pid,
+    url, grpc, dir, configPath, ca, pid,
     logs: () => [...lines],
     fetch: doFetch,
     async call(method, path, o = {}) {

@@ -1,0 +1,224 @@
+/**
+ * Every mcias.v1 RPC: its rule (auth, limiter, sealed) and a handler that turns the
+ * message into the REST body shape, checks it with the SAME schema REST uses, calls
+ * the SAME service function and returns the REST response shape (converted to the
+ * message by the server). No rule, SQL or audit row lives here.
+ */
+import type { Static, TSchema } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import { AppError } from "../errors";
+import type { Ctx, Services } from "../services";
+import type { AuditEventView } from "../services/views";
+import { CreateAccountBody, GrantRoleBody, ListAccountsQuery, RoleParams, Roles, SetPasswordBody, Tags, UpdateAccountBody } from "../api/schemas/accounts";
+import { ChangePasswordBody, LoginBody, TotpConfirmBody, ValidateBody } from "../api/schemas/auth";
+import { IdParams } from "../api/schemas/common";
+import { SetPgCredBody } from "../api/schemas/pgcreds";
+import { CreateRuleBody, EvaluateBody, UpdateRuleBody } from "../api/schemas/policy";
+import { GranteeParams } from "../api/schemas/serviceAccounts";
+import { fromTimestamp, type Timestamp } from "./convert";
+import type { RpcRule } from "./chain";
+
+/** A decoded request message (plain object; absent fields are undefined). */
+export type Msg = Record<string, unknown>;
+
+export interface Rpc extends RpcRule {
+  run(s: Services, ctx: Ctx, req: Msg): unknown;
+}
+
+/** Checks `v` against a REST schema; the message names the field, never its value. */
+export function check<T extends TSchema>(schema: T, v: unknown): Static<T> {
+  if (Value.Check(schema, v)) return v as Static<T>;
+  const first = Value.Errors(schema, v).First();
+  const path = first?.path ? first.path : "body";
+  const why = (first?.message ?? "invalid value").replace(/\s+/g, " ").slice(0, 120);
+  throw new AppError("bad_request", `invalid ${path}: ${why}`);
+}
+
+/** The listed fields that are present. */
+function pick(req: Msg, ...keys: string[]): Msg {
+  const out: Msg = {};
+  for (const k of keys) if (req[k] !== undefined) out[k] = req[k];
+  return out;
+}
+
+const id = (req: Msg) => check(IdParams, pick(req, "id")).id;
+const grantee = (req: Msg) => check(GranteeParams, pick(req, "id", "grantee_id"));
+const time = (v: unknown) => (v && typeof v === "object" ? fromTimestamp(v as Timestamp) : undefined);
+
+/** A policy match from a message: empty repeated fields mean "absent" (match anything). */
+function match(m: unknown): Msg | undefined {
+  if (!m || typeof m !== "object") return undefined;
+  const out: Msg = {};
+  for (const [k, v] of Object.entries(m as Msg)) {
+    if (v === undefined || (Array.isArray(v) && v.length === 0)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+const OPEN = { auth: false } as const;
+const BEARER = { auth: true } as const;
+
+export const RPCS: Record<string, Record<string, Rpc>> = {
+  "mcias.v1.AuthService": {
+    Login: {
+      ...OPEN, limiter: "login",
+      run: async (s, ctx, req) => {
+        const r = await s.auth.login(ctx, check(LoginBody, pick(req, "username", "password", "totp_code")));
+        return { token: r.token, expires_at: r.expires_at };
+      },
+    },
+    Logout: { ...BEARER, run: (s, ctx) => { s.auth.logout(ctx); return {}; } },
+    Renew: {
+      ...BEARER,
+      run: async (s, ctx) => {
+        const r = await s.auth.renew(ctx);
+        return { token: r.token, expires_at: r.expires_at };
+      },
+    },
+    Me: { ...BEARER, run: (s, ctx) => s.auth.me(ctx) },
+    ChangePassword: {
+      ...BEARER,
+      run: async (s, ctx, req) => { await s.auth.changePassword(ctx, check(ChangePasswordBody, pick(req, "current_password", "new_password"))); return {}; },
+    },
+    TotpEnroll: { ...BEARER, run: (s, ctx) => s.auth.totpEnroll(ctx) },
+    TotpConfirm: { ...BEARER, run: (s, ctx, req) => { s.auth.totpConfirm(ctx, check(TotpConfirmBody, pick(req, "code")).code); return {}; } },
+  },
+  "mcias.v1.TokenService": {
+    ValidateToken: { ...OPEN, limiter: "validate", run: (s, _ctx, req) => s.tokens.validate(check(ValidateBody, pick(req, "token")).token) },
+    RevokeToken: {
+      ...BEARER,
+      run: (s, ctx, req) => {
+        const jti = typeof req.jti === "string" ? req.jti : "";
+        if (jti === "" || jti.length > 64) throw new AppError("bad_request", "invalid jti");
+        s.tokens.revoke(ctx, jti);
+        return {};
+      },
+    },
+    GetPublicKey: { ...OPEN, run: (s) => s.tokens.publicJwk() },
+    GetJwks: { ...OPEN, run: (s) => ({ keys: [s.tokens.publicJwk()] }) },
+    IssueServiceToken: { ...BEARER, run: (s, ctx, req) => s.serviceAccounts.issueToken(ctx, id(req)) },
+    ListTokens: { ...BEARER, run: (s, ctx, req) => ({ tokens: s.tokens.list(ctx, id(req)) }) },
+    ListDelegates: { ...BEARER, run: (s, ctx, req) => ({ grants: s.serviceAccounts.listDelegates(ctx, id(req)) }) },
+    GrantDelegate: {
+      ...BEARER,
+      run: (s, ctx, req) => { const g = grantee(req); return s.serviceAccounts.grantDelegate(ctx, g.id, g.grantee_id); },
+    },
+    RevokeDelegate: {
+      ...BEARER,
+      run: (s, ctx, req) => { const g = grantee(req); s.serviceAccounts.revokeDelegate(ctx, g.id, g.grantee_id); return {}; },
+    },
+  },
+  "mcias.v1.AccountService": {
+    CreateAccount: {
+      ...BEARER,
+      run: (s, ctx, req) => {
+        const body = pick(req, "username", "account_type", "password", "roles");
+        if (Array.isArray(body.roles) && body.roles.length === 0) delete body.roles;
+        return s.accounts.create(ctx, check(CreateAccountBody, body));
+      },
+    },
+    ListAccounts: { ...BEARER, run: (s, ctx, req) => ({ accounts: s.accounts.list(ctx, check(ListAccountsQuery, pick(req, "status", "account_type"))) }) },
+    GetAccount: { ...BEARER, run: (s, ctx, req) => s.accounts.get(ctx, id(req)) },
+    UpdateAccount: {
+      ...BEARER,
+      run: (s, ctx, req) => {
+        const accountId = id(req);
+        const body = check(UpdateAccountBody, pick(req, "status"));
+        return body.status === undefined ? s.accounts.get(ctx, accountId) : s.accounts.updateStatus(ctx, accountId, body.status);
+      },
+    },
+    DeleteAccount: { ...BEARER, run: (s, ctx, req) => { s.accounts.delete(ctx, id(req)); return {}; } },
+    SetPassword: {
+      ...BEARER,
+      run: async (s, ctx, req) => { await s.accounts.setPassword(ctx, id(req), check(SetPasswordBody, pick(req, "password")).password); return {}; },
+    },
+    RemoveTotp: { ...BEARER, run: (s, ctx, req) => { s.accounts.removeTotp(ctx, id(req)); return {}; } },
+    GetRoles: { ...BEARER, run: (s, ctx, req) => ({ roles: s.accounts.getRoles(ctx, id(req)) }) },
+    SetRoles: { ...BEARER, run: (s, ctx, req) => ({ roles: s.accounts.setRoles(ctx, id(req), check(Roles, { roles: req.roles ?? [] }).roles) }) },
+    GrantRole: { ...BEARER, run: (s, ctx, req) => ({ roles: s.accounts.grantRole(ctx, id(req), check(GrantRoleBody, pick(req, "role")).role) }) },
+    RevokeRole: {
+      ...BEARER,
+      run: (s, ctx, req) => { const p = check(RoleParams, pick(req, "id", "role")); return { roles: s.accounts.revokeRole(ctx, p.id, p.role) }; },
+    },
+    GetTags: { ...BEARER, run: (s, ctx, req) => ({ tags: s.accounts.getTags(ctx, id(req)) }) },
+    SetTags: { ...BEARER, run: (s, ctx, req) => ({ tags: s.accounts.setTags(ctx, id(req), check(Tags, { tags: req.tags ?? [] }).tags) }) },
+  },
+  "mcias.v1.PgCredsService": {
+    ListPgCreds: { ...BEARER, run: (s, ctx) => ({ creds: s.pgcreds.list(ctx) }) },
+    GetPgCreds: { ...BEARER, run: (s, ctx, req) => s.pgcreds.get(ctx, id(req)) },
+    SetPgCreds: {
+      ...BEARER,
+      run: (s, ctx, req) => {
+        s.pgcreds.set(ctx, id(req), check(SetPgCredBody, pick(req, "host", "port", "database", "username", "password")));
+        return {};
+      },
+    },
+    ListPgCredsAccess: { ...BEARER, run: (s, ctx, req) => ({ grants: s.pgcreds.listGrants(ctx, id(req)) }) },
+    GrantPgCredsAccess: { ...BEARER, run: (s, ctx, req) => { const g = grantee(req); return s.pgcreds.grant(ctx, g.id, g.grantee_id); } },
+    RevokePgCredsAccess: { ...BEARER, run: (s, ctx, req) => { const g = grantee(req); s.pgcreds.revokeGrant(ctx, g.id, g.grantee_id); return {}; } },
+  },
+  "mcias.v1.PolicyService": {
+    ListRules: { ...BEARER, run: (s, ctx) => ({ rules: s.policy.list(ctx) }) },
+    CreateRule: {
+      ...BEARER,
+      run: (s, ctx, req) => {
+        const body: Msg = { ...pick(req, "description", "effect", "priority", "enabled"), not_before: time(req.not_before), expires_at: time(req.expires_at), match: match(req.match) ?? {} };
+        for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
+        return s.policy.create(ctx, check(CreateRuleBody, body));
+      },
+    },
+    GetRule: { ...BEARER, run: (s, ctx, req) => s.policy.get(ctx, String(req.id ?? 0)) },
+    UpdateRule: {
+      ...BEARER,
+      run: (s, ctx, req) => {
+        const body: Msg = {
+          ...pick(req, "description", "effect", "priority", "enabled"),
+          not_before: req.clear_not_before ? null : time(req.not_before),
+          expires_at: req.clear_expires_at ? null : time(req.expires_at),
+          match: match(req.match),
+        };
+        for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
+        return s.policy.update(ctx, String(req.id ?? 0), check(UpdateRuleBody, body));
+      },
+    },
+    DeleteRule: { ...BEARER, run: (s, ctx, req) => { s.policy.remove(ctx, String(req.id ?? 0)); return {}; } },
+    Evaluate: {
+      ...BEARER,
+      run: (s, ctx, req) => {
+        const resource = req.resource && typeof req.resource === "object" ? pick(req.resource as Msg, "type", "id") : undefined;
+        return s.policy.evaluate(ctx, check(EvaluateBody, { ...pick(req, "subject_id", "action"), ...(resource ? { resource } : {}) }));
+      },
+    },
+  },
+  "mcias.v1.AuditService": {
+    Query: {
+      ...BEARER,
+      run: (s, ctx, req) => {
+        const page = s.auditQuery.query(ctx, {
+          account: req.account as string | undefined, type: req.type as string | undefined,
+          since: time(req.since), until: time(req.until), limit: req.limit as number | undefined, cursor: req.cursor as string | undefined,
+        });
+        return { events: page.events.map(auditEvent), next_cursor: page.next_cursor };
+      },
+    },
+  },
+  "mcias.v1.VaultService": {
+    Status: { ...OPEN, openWhileSealed: true, run: (s) => s.vault.status() },
+    Unseal: {
+      ...OPEN, openWhileSealed: true, limiter: "unseal",
+      run: (s, ctx, req) => {
+        const passphrase = typeof req.passphrase === "string" ? req.passphrase : "";
+        if (passphrase.length < 1 || passphrase.length > 1024) throw new AppError("bad_request", "invalid /passphrase: expected 1..1024 characters");
+        return s.vault.unseal(ctx, passphrase);
+      },
+    },
+    Seal: { ...BEARER, run: (s, ctx) => s.vault.seal(ctx) },
+  },
+};
+
+/** Audit events carry their details object as JSON text (details_json). */
+export function auditEvent(e: AuditEventView): Msg {
+  const { details, ...rest } = e;
+  return { ...rest, details_json: JSON.stringify(details ?? {}) };
+}
