@@ -37,6 +37,9 @@ const seg = (s: string) => {
   return encodeURIComponent(s);
 };
 
+/** What every MCIAS client offers (REST: McIasClient; gRPC: GrpcClient in src/grpc/client.ts). */
+export type McIasApi = Omit<McIasClient, "request" | "serverUrl">;
+
 /** The MCIAS REST client. One instance per server; safe to share between calls. */
 export class McIasClient {
   /** Base URL without a trailing slash. */

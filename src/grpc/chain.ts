@@ -75,8 +75,8 @@ export function createInterceptors(s: Services, limiters: Limiters, log: Logger)
   const auth: Interceptor = async (call, rule, next) => {
     if (!rule.auth) return next();
     const values = call.metadata.get("authorization");
-    if (values.length !== 1 || typeof values[0] !== "string") throw new AppError("unauthorized", "missing or malformed authorization metadata");
-    const token = bearerToken(values[0]);
+    // Exactly one "Bearer <jwt>" value, checked by the same function as REST's header.
+    const token = bearerToken(values.length === 1 && typeof values[0] === "string" ? values[0] : null);
     call.ctx = { ip: call.ip, principal: await s.tokens.authenticate(token) };
     call.token = token;
     return next();

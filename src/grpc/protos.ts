@@ -28,7 +28,9 @@ const PACKAGE_FILE: Record<string, string> = {
 };
 
 /** How grpc-js (de)serializes our messages: REST field names, numbers, absent = unset. */
-export const LOADER_OPTIONS: loader.Options = { keepCase: true, longs: Number, enums: String, defaults: false, oneofs: false };
+export const LOADER_OPTIONS: loader.Options = { keepCase: true, longs: Number, enums: String, defaults: false, arrays: true, oneofs: false };
+/** The client's view: unset scalars and lists read as their defaults, unset messages as null. */
+export const CLIENT_LOADER_OPTIONS: loader.Options = { ...LOADER_OPTIONS, defaults: true };
 
 interface DescField { name: string; typeName?: string; oneofIndex?: number; proto3Optional?: boolean }
 interface DescMessage { name: string; field?: DescField[]; nestedType?: DescMessage[]; oneofDecl?: { name: string }[] }
@@ -102,10 +104,10 @@ export interface Protos {
   withDependencies(file: string): string[];
 }
 
-export function loadProtos(): Protos {
+export function loadProtos(options: loader.Options = LOADER_OPTIONS): Protos {
   const root = loadRoot();
   const { files, set } = fixDescriptors(root);
-  const def = loader.loadFileDescriptorSetFromBuffer(Buffer.from(set), LOADER_OPTIONS);
+  const def = loader.loadFileDescriptorSetFromBuffer(Buffer.from(set), options);
   const grpcObject = loadPackageDefinition(def);
   const FileDescriptorProto = (protobuf as unknown as { descriptor: { FileDescriptorProto: protobuf.Type } }).descriptor.FileDescriptorProto;
   const fileBytes = new Map<string, Uint8Array>();

@@ -7,7 +7,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, sta
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { defineCommand, type ArgsDef, type CommandDef } from "citty";
-import { McIasClient } from "../../client/client";
+import { McIasClient, type McIasApi } from "../../client/client";
+import { GrpcClient } from "../../grpc/client";
 import { ApiError, McIasError } from "../../client/errors";
 import { readSecret } from "../prompt";
 import { ExitError, UsageError } from "../run";
@@ -18,10 +19,11 @@ export const globalArgs = {
   token: { type: "string", description: "Bearer token (env MCIAS_TOKEN; default: the token saved by `auth login`)" },
   cacert: { type: "string", description: "PEM file of the CA to trust for the server's certificate (env MCIAS_CACERT)" },
   json: { type: "boolean", description: "Print the server's JSON instead of tables" },
+  grpc: { type: "boolean", description: "Talk gRPC to --server host:port (the server's grpc_addr) instead of REST; same output" },
 } as const satisfies ArgsDef;
 
 /** The parsed global flags. */
-export type GlobalArgs = { server?: string; token?: string; cacert?: string; json?: boolean };
+export type GlobalArgs = { server?: string; token?: string; cacert?: string; json?: boolean; grpc?: boolean };
 
 /** `$XDG_CONFIG_HOME/mcias/token`, else `~/.config/mcias/token`. */
 export function tokenPath(): string {
@@ -70,7 +72,7 @@ export async function secret(prompt: string, opts: { confirm?: boolean } = {}): 
 }
 
 /** Builds the client from flags and environment. `auth` false: send no token. */
-export function makeClient(args: GlobalArgs, opts: { auth?: boolean } = {}): McIasClient {
+export function makeClient(args: GlobalArgs, opts: { auth?: boolean } = {}): McIasApi {
   const server = args.server || process.env.MCIAS_SERVER;
   if (!server) throw new UsageError("no server: pass --server URL or set MCIAS_SERVER");
   const caPath = args.cacert || process.env.MCIAS_CACERT;
@@ -80,6 +82,7 @@ export function makeClient(args: GlobalArgs, opts: { auth?: boolean } = {}): McI
   }
   const token = opts.auth === false ? undefined : args.token || process.env.MCIAS_TOKEN || loadSavedToken();
   try {
+    if (args.grpc) return new GrpcClient({ address: server, caCert, token });
     return new McIasClient({ serverUrl: server, caCert, token });
   } catch (e) {
     throw new UsageError(`--server: ${(e as Error).message}`);
@@ -141,7 +144,7 @@ function synopsis(args: ArgsDef): string {
 export function group(name: string, description: string, subCommands: Record<string, CommandDef<any>>): CommandDef<any> {
   const lines = Object.entries(subCommands).map(([sub, cmd]) => `  ${name} ${sub} ${synopsis((cmd.args ?? {}) as ArgsDef)}`.trimEnd());
   const text = `${description}\n\nSubcommands and their flags:\n${lines.join("\n")}\n` +
-    "Every subcommand also takes --server URL, --token T, --cacert FILE and --json.";
+    "Every subcommand also takes --server URL, --token T, --cacert FILE and --json (and --grpc: --server host:port over gRPC).";
   // citty shows a subcommand's description in its parent's one-line table too, so the
   // long text is given only when this group itself is the one asked for help.
   const meta = () => {
