@@ -55,3 +55,9 @@ export const ROLE_RE = USERNAME_RE;
 export const TAG_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}(:[A-Za-z0-9._\/-]{1,128})?$/;
 export const MAX_ROLES = 64;
 export const MAX_TAGS = 64;
+
+/**
+ * Floor for a new master passphrase (SPEC §18): it guards every secret offline, so it is
+ * longer than the account-password floor. Counted in characters (code points).
+ */
+export const MIN_MASTER_PASSPHRASE = 16;

@@ -98,7 +98,7 @@ describe("rekey", () => {
     expect((await s.mcias(["db", "rekey"])).code).toBe(2);
     expect((await s.mcias(["db", "rekey", "--to-passphrase", "--new-keyfile", join(dir, "x.key")])).code).toBe(2);
     expect((await s.mcias(["db", "rekey", "--to-passphrase"], { stdin: `${NEWPASS}\n${NEWPASS}x\n` })).code).toBe(1);
-    const short = await s.mcias(["db", "rekey", "--to-passphrase"], { stdin: "short\nshort\n" });
+    const short = await s.mcias(["db", "rekey", "--to-passphrase"], { stdin: "fifteen-chars-x\nfifteen-chars-x\n" });
     expect(short.code).toBe(1);
     expect(short.stderr).toContain("bad_request");
     // a world-readable target keyfile is refused
