@@ -30,6 +30,9 @@ export interface Principal {
   /** The presented token, when the caller authenticated with one. */
   jti?: string;
   tokenExpiresAt?: number;
+  /** The presented token's last primary authentication (ms) and audience (SPEC §18). */
+  authTime?: number;
+  audience?: string;
 }
 
 /** Who is acting, from where. `mcias db` acts as a principal-less "mcias-db" actor. */
@@ -61,3 +64,6 @@ export const MAX_TAGS = 64;
  * longer than the account-password floor. Counted in characters (code points).
  */
 export const MIN_MASTER_PASSPHRASE = 16;
+
+/** An audience (SPEC §18): an app's name or URL, printable ASCII without spaces. */
+export const AUDIENCE_RE = /^[\x21-\x7e]{1,256}$/;
