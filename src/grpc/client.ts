@@ -145,8 +145,9 @@ export class GrpcClient implements McIasApi {
   async jwks(): Promise<T.JwkSet> { return (await this.#call("TokenService", "GetJwks", {}, { auth: false })) as unknown as T.JwkSet; }
 
   // ---- auth ---------------------------------------------------------------------
-  async login(username: string, password: string, totpCode?: string): Promise<T.TokenResponse> {
-    const r = fromMessage(await this.#call("AuthService", "Login", { username, password, ...(totpCode ? { totp_code: totpCode } : {}) }, { auth: false })) as T.TokenResponse;
+  async login(username: string, password: string, totpCode?: string, audience?: string): Promise<T.TokenResponse> {
+    const req = { username, password, ...(totpCode ? { totp_code: totpCode } : {}), ...(audience !== undefined ? { audience } : {}) };
+    const r = fromMessage(await this.#call("AuthService", "Login", req, { auth: false })) as T.TokenResponse;
     this.#token = r.token;
     return r;
   }
@@ -154,8 +155,8 @@ export class GrpcClient implements McIasApi {
     await this.#call("AuthService", "Logout");
     this.#token = undefined;
   }
-  async renew(): Promise<T.TokenResponse> {
-    const r = fromMessage(await this.#call("AuthService", "Renew")) as T.TokenResponse;
+  async renew(audience?: string): Promise<T.TokenResponse> {
+    const r = fromMessage(await this.#call("AuthService", "Renew", audience !== undefined ? { audience } : {})) as T.TokenResponse;
     this.#token = r.token;
     return r;
   }
@@ -163,17 +164,19 @@ export class GrpcClient implements McIasApi {
   async changePassword(currentPassword: string, newPassword: string): Promise<void> {
     await this.#call("AuthService", "ChangePassword", { current_password: currentPassword, new_password: newPassword });
   }
-  async totpEnroll(): Promise<T.TotpEnrollment> { return (await this.#call("AuthService", "TotpEnroll")) as unknown as T.TotpEnrollment; }
+  async totpEnroll(currentPassword: string): Promise<T.TotpEnrollment> {
+    return (await this.#call("AuthService", "TotpEnroll", { current_password: currentPassword })) as unknown as T.TotpEnrollment;
+  }
   async totpConfirm(code: string): Promise<void> { await this.#call("AuthService", "TotpConfirm", { code }); }
 
   // ---- tokens -------------------------------------------------------------------
-  async validateToken(token: string): Promise<T.ValidateResponse> {
-    const r = fromMessage(await this.#call("TokenService", "ValidateToken", { token }, { auth: false })) as Obj;
-    return (r.valid ? ordered(r, VALID_KEYS) : { valid: false }) as T.ValidateResponse;
+  async validateToken(token: string, audience?: string): Promise<T.ValidateResponse> {
+    const r = fromMessage(await this.#call("TokenService", "ValidateToken", { token, ...(audience !== undefined ? { audience } : {}) }, { auth: false })) as Obj;
+    return (r.valid ? drop(ordered(r, VALID_KEYS), ["audience"]) : { valid: false }) as T.ValidateResponse;
   }
   async revokeToken(jti: string): Promise<void> { await this.#call("TokenService", "RevokeToken", { jti }); }
-  async issueServiceToken(accountId: string): Promise<T.IssuedToken> {
-    return fromMessage(await this.#call("TokenService", "IssueServiceToken", { id: accountId })) as T.IssuedToken;
+  async issueServiceToken(accountId: string, audience?: string): Promise<T.IssuedToken> {
+    return fromMessage(await this.#call("TokenService", "IssueServiceToken", { id: accountId, ...(audience !== undefined ? { audience } : {}) })) as T.IssuedToken;
   }
   async listTokens(accountId: string): Promise<T.TokenInfo[]> {
     return fromMessage((await this.#call("TokenService", "ListTokens", { id: accountId })).tokens) as T.TokenInfo[];

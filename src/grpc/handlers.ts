@@ -10,7 +10,7 @@ import { AppError } from "../errors";
 import type { Ctx, Services } from "../services";
 import type { AuditEventView } from "../services/views";
 import { CreateAccountBody, GrantRoleBody, ListAccountsQuery, RoleParams, Roles, SetPasswordBody, Tags, UpdateAccountBody } from "../api/schemas/accounts";
-import { ChangePasswordBody, LoginBody, TotpConfirmBody, ValidateBody } from "../api/schemas/auth";
+import { AudienceBody, ChangePasswordBody, LoginBody, StepUpBody, TotpConfirmBody, ValidateBody } from "../api/schemas/auth";
 import { IdParams } from "../api/schemas/common";
 import { SetPgCredBody } from "../api/schemas/pgcreds";
 import { CreateRuleBody, EvaluateBody, UpdateRuleBody } from "../api/schemas/policy";
@@ -64,15 +64,15 @@ export const RPCS: Record<string, Record<string, Rpc>> = {
     Login: {
       ...OPEN, limiter: "login",
       run: async (s, ctx, req) => {
-        const r = await s.auth.login(ctx, check(LoginBody, pick(req, "username", "password", "totp_code")));
+        const r = await s.auth.login(ctx, check(LoginBody, pick(req, "username", "password", "totp_code", "audience")));
         return { token: r.token, expires_at: r.expires_at };
       },
     },
     Logout: { ...BEARER, run: (s, ctx) => { s.auth.logout(ctx); return {}; } },
     Renew: {
       ...BEARER,
-      run: async (s, ctx) => {
-        const r = await s.auth.renew(ctx);
+      run: async (s, ctx, req) => {
+        const r = await s.auth.renew(ctx, check(AudienceBody, pick(req, "audience")));
         return { token: r.token, expires_at: r.expires_at };
       },
     },
@@ -81,11 +81,17 @@ export const RPCS: Record<string, Record<string, Rpc>> = {
       ...BEARER,
       run: async (s, ctx, req) => { await s.auth.changePassword(ctx, check(ChangePasswordBody, pick(req, "current_password", "new_password"))); return {}; },
     },
-    TotpEnroll: { ...BEARER, run: (s, ctx) => s.auth.totpEnroll(ctx) },
+    TotpEnroll: { ...BEARER, run: (s, ctx, req) => s.auth.totpEnroll(ctx, check(StepUpBody, pick(req, "current_password"))) },
     TotpConfirm: { ...BEARER, run: (s, ctx, req) => { s.auth.totpConfirm(ctx, check(TotpConfirmBody, pick(req, "code")).code); return {}; } },
   },
   "mcias.v1.TokenService": {
-    ValidateToken: { ...OPEN, limiter: "validate", run: (s, _ctx, req) => s.tokens.validate(check(ValidateBody, pick(req, "token")).token) },
+    ValidateToken: {
+      ...OPEN, limiter: "validate",
+      run: (s, _ctx, req) => {
+        const b = check(ValidateBody, pick(req, "token", "audience"));
+        return s.tokens.validate(b.token, b.audience);
+      },
+    },
     RevokeToken: {
       ...BEARER,
       run: (s, ctx, req) => {
@@ -97,7 +103,7 @@ export const RPCS: Record<string, Record<string, Rpc>> = {
     },
     GetPublicKey: { ...OPEN, run: (s) => s.tokens.publicJwk() },
     GetJwks: { ...OPEN, run: (s) => ({ keys: [s.tokens.publicJwk()] }) },
-    IssueServiceToken: { ...BEARER, run: (s, ctx, req) => s.serviceAccounts.issueToken(ctx, id(req)) },
+    IssueServiceToken: { ...BEARER, run: (s, ctx, req) => s.serviceAccounts.issueToken(ctx, id(req), check(AudienceBody, pick(req, "audience"))) },
     ListTokens: { ...BEARER, run: (s, ctx, req) => ({ tokens: s.tokens.list(ctx, id(req)) }) },
     ListDelegates: { ...BEARER, run: (s, ctx, req) => ({ grants: s.serviceAccounts.listDelegates(ctx, id(req)) }) },
     GrantDelegate: {
@@ -202,6 +208,7 @@ export const RPCS: Record<string, Record<string, Rpc>> = {
         return { events: page.events.map(auditEvent), next_cursor: page.next_cursor };
       },
     },
+    Verify: { ...BEARER, run: (s, ctx) => s.auditQuery.verify(ctx) },
   },
   "mcias.v1.VaultService": {
     Status: { ...OPEN, openWhileSealed: true, run: (s) => s.vault.status() },
