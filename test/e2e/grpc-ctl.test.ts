@@ -103,7 +103,7 @@ function normalize(steps: string[], prefix: string): string {
     // Admin lists show the other run's objects too (state, not transport): leave them out.
     ls = ls.filter((l) => !new RegExp(`\\b${other}-(svc|bob)\\b`).test(l));
     // Tokens issued within the same second list in either order: compare as a set.
-    if (st.startsWith("$ token list")) ls = [...ls.slice(0, 3), ...ls.slice(3).map((l) => l.replace(/^[0-9a-f-]{36}/, "<jti>")).sort()];
+    if (st.startsWith("$ token list")) ls = [...ls.slice(0, 3), ...ls.slice(3).map((l) => l.replace(/^[0-9a-f-]{36}/, "<jti>")).sort((x, y) => Number(y.endsWith(" -")) - Number(x.endsWith(" -")))];
     return ls.join("\n");
   });
   const seen = new Map<string, string>();
