@@ -22,8 +22,28 @@ import type { RpcRule } from "./chain";
 export type Msg = Record<string, unknown>;
 
 export interface Rpc extends RpcRule {
+  /** The REST operation this RPC mirrors ("METHOD /path" as in /docs/json); checked by test/e2e/grpc-drift.test.ts. */
+  rest: string;
   run(s: Services, ctx: Ctx, req: Msg): unknown;
 }
+
+/** REST operations served by a standard gRPC service instead of an mcias.v1 RPC. */
+export const STANDARD_TWINS: Record<string, string> = {
+  "GET /v1/health": "grpc.health.v1.Health/Check",
+};
+
+/** mcias.v1 RPCs with no REST twin, and why. */
+export const GRPC_ONLY: Record<string, string> = {
+  "mcias.v1.AuditService/Watch": "a live stream; REST clients poll GET /v1/audit",
+};
+
+/**
+ * REST operations deliberately NOT mirrored over gRPC, and why: only routes that exist
+ * for browsers or reverse proxies. Everything else in /docs/json must have an RPC.
+ */
+export const REST_ONLY: Record<string, string> = {
+  "GET /v1/authz/forward-auth": "reverse-proxy subrequest (nginx auth_request, Traefik/Caddy forward_auth): HTTP by nature",
+};
 
 /** Checks `v` against a REST schema; the message names the field, never its value. */
 export function check<T extends TSchema>(schema: T, v: unknown): Static<T> {
@@ -62,38 +82,38 @@ const BEARER = { auth: true } as const;
 export const RPCS: Record<string, Record<string, Rpc>> = {
   "mcias.v1.AuthService": {
     Login: {
-      ...OPEN, limiter: "login",
+      rest: "POST /v1/auth/login", ...OPEN, limiter: "login",
       run: async (s, ctx, req) => {
         const r = await s.auth.login(ctx, check(LoginBody, pick(req, "username", "password", "totp_code", "audience")));
         return { token: r.token, expires_at: r.expires_at };
       },
     },
-    Logout: { ...BEARER, run: (s, ctx) => { s.auth.logout(ctx); return {}; } },
+    Logout: { rest: "POST /v1/auth/logout", ...BEARER, run: (s, ctx) => { s.auth.logout(ctx); return {}; } },
     Renew: {
-      ...BEARER,
+      rest: "POST /v1/auth/renew", ...BEARER,
       run: async (s, ctx, req) => {
         const r = await s.auth.renew(ctx, check(AudienceBody, pick(req, "audience")));
         return { token: r.token, expires_at: r.expires_at };
       },
     },
-    Me: { ...BEARER, run: (s, ctx) => s.auth.me(ctx) },
+    Me: { rest: "GET /v1/auth/me", ...BEARER, run: (s, ctx) => s.auth.me(ctx) },
     ChangePassword: {
-      ...BEARER,
+      rest: "PUT /v1/auth/password", ...BEARER,
       run: async (s, ctx, req) => { await s.auth.changePassword(ctx, check(ChangePasswordBody, pick(req, "current_password", "new_password"))); return {}; },
     },
-    TotpEnroll: { ...BEARER, run: (s, ctx, req) => s.auth.totpEnroll(ctx, check(StepUpBody, pick(req, "current_password"))) },
-    TotpConfirm: { ...BEARER, run: (s, ctx, req) => { s.auth.totpConfirm(ctx, check(TotpConfirmBody, pick(req, "code")).code); return {}; } },
+    TotpEnroll: { rest: "POST /v1/auth/totp/enroll", ...BEARER, run: (s, ctx, req) => s.auth.totpEnroll(ctx, check(StepUpBody, pick(req, "current_password"))) },
+    TotpConfirm: { rest: "POST /v1/auth/totp/confirm", ...BEARER, run: (s, ctx, req) => { s.auth.totpConfirm(ctx, check(TotpConfirmBody, pick(req, "code")).code); return {}; } },
   },
   "mcias.v1.TokenService": {
     ValidateToken: {
-      ...OPEN, limiter: "validate",
+      rest: "POST /v1/token/validate", ...OPEN, limiter: "validate",
       run: (s, _ctx, req) => {
         const b = check(ValidateBody, pick(req, "token", "audience"));
         return s.tokens.validate(b.token, b.audience);
       },
     },
     RevokeToken: {
-      ...BEARER,
+      rest: "DELETE /v1/token/{jti}", ...BEARER,
       run: (s, ctx, req) => {
         const jti = typeof req.jti === "string" ? req.jti : "";
         if (jti === "" || jti.length > 64) throw new AppError("bad_request", "invalid jti");
@@ -101,82 +121,82 @@ export const RPCS: Record<string, Record<string, Rpc>> = {
         return {};
       },
     },
-    GetPublicKey: { ...OPEN, run: (s) => s.tokens.publicJwk() },
-    GetJwks: { ...OPEN, run: (s) => ({ keys: [s.tokens.publicJwk()] }) },
-    IssueServiceToken: { ...BEARER, run: (s, ctx, req) => s.serviceAccounts.issueToken(ctx, id(req), check(AudienceBody, pick(req, "audience"))) },
-    ListTokens: { ...BEARER, run: (s, ctx, req) => ({ tokens: s.tokens.list(ctx, id(req)) }) },
-    ListDelegates: { ...BEARER, run: (s, ctx, req) => ({ grants: s.serviceAccounts.listDelegates(ctx, id(req)) }) },
+    GetPublicKey: { rest: "GET /v1/keys/public", ...OPEN, run: (s) => s.tokens.publicJwk() },
+    GetJwks: { rest: "GET /.well-known/jwks.json", ...OPEN, run: (s) => ({ keys: [s.tokens.publicJwk()] }) },
+    IssueServiceToken: { rest: "POST /v1/accounts/{id}/token", ...BEARER, run: (s, ctx, req) => s.serviceAccounts.issueToken(ctx, id(req), check(AudienceBody, pick(req, "audience"))) },
+    ListTokens: { rest: "GET /v1/accounts/{id}/tokens", ...BEARER, run: (s, ctx, req) => ({ tokens: s.tokens.list(ctx, id(req)) }) },
+    ListDelegates: { rest: "GET /v1/accounts/{id}/token/delegates", ...BEARER, run: (s, ctx, req) => ({ grants: s.serviceAccounts.listDelegates(ctx, id(req)) }) },
     GrantDelegate: {
-      ...BEARER,
+      rest: "POST /v1/accounts/{id}/token/delegates", ...BEARER,
       run: (s, ctx, req) => { const g = grantee(req); return s.serviceAccounts.grantDelegate(ctx, g.id, g.grantee_id); },
     },
     RevokeDelegate: {
-      ...BEARER,
+      rest: "DELETE /v1/accounts/{id}/token/delegates/{grantee_id}", ...BEARER,
       run: (s, ctx, req) => { const g = grantee(req); s.serviceAccounts.revokeDelegate(ctx, g.id, g.grantee_id); return {}; },
     },
   },
   "mcias.v1.AccountService": {
     CreateAccount: {
-      ...BEARER,
+      rest: "POST /v1/accounts", ...BEARER,
       run: (s, ctx, req) => {
         const body = pick(req, "username", "account_type", "password", "roles");
         if (Array.isArray(body.roles) && body.roles.length === 0) delete body.roles;
         return s.accounts.create(ctx, check(CreateAccountBody, body));
       },
     },
-    ListAccounts: { ...BEARER, run: (s, ctx, req) => ({ accounts: s.accounts.list(ctx, check(ListAccountsQuery, pick(req, "status", "account_type"))) }) },
-    GetAccount: { ...BEARER, run: (s, ctx, req) => s.accounts.get(ctx, id(req)) },
+    ListAccounts: { rest: "GET /v1/accounts", ...BEARER, run: (s, ctx, req) => ({ accounts: s.accounts.list(ctx, check(ListAccountsQuery, pick(req, "status", "account_type"))) }) },
+    GetAccount: { rest: "GET /v1/accounts/{id}", ...BEARER, run: (s, ctx, req) => s.accounts.get(ctx, id(req)) },
     UpdateAccount: {
-      ...BEARER,
+      rest: "PATCH /v1/accounts/{id}", ...BEARER,
       run: (s, ctx, req) => {
         const accountId = id(req);
         const body = check(UpdateAccountBody, pick(req, "status"));
         return body.status === undefined ? s.accounts.get(ctx, accountId) : s.accounts.updateStatus(ctx, accountId, body.status);
       },
     },
-    DeleteAccount: { ...BEARER, run: (s, ctx, req) => { s.accounts.delete(ctx, id(req)); return {}; } },
+    DeleteAccount: { rest: "DELETE /v1/accounts/{id}", ...BEARER, run: (s, ctx, req) => { s.accounts.delete(ctx, id(req)); return {}; } },
     SetPassword: {
-      ...BEARER,
+      rest: "PUT /v1/accounts/{id}/password", ...BEARER,
       run: async (s, ctx, req) => { await s.accounts.setPassword(ctx, id(req), check(SetPasswordBody, pick(req, "password")).password); return {}; },
     },
-    RemoveTotp: { ...BEARER, run: (s, ctx, req) => { s.accounts.removeTotp(ctx, id(req)); return {}; } },
-    GetRoles: { ...BEARER, run: (s, ctx, req) => ({ roles: s.accounts.getRoles(ctx, id(req)) }) },
-    SetRoles: { ...BEARER, run: (s, ctx, req) => ({ roles: s.accounts.setRoles(ctx, id(req), check(Roles, { roles: req.roles ?? [] }).roles) }) },
-    GrantRole: { ...BEARER, run: (s, ctx, req) => ({ roles: s.accounts.grantRole(ctx, id(req), check(GrantRoleBody, pick(req, "role")).role) }) },
+    RemoveTotp: { rest: "DELETE /v1/accounts/{id}/totp", ...BEARER, run: (s, ctx, req) => { s.accounts.removeTotp(ctx, id(req)); return {}; } },
+    GetRoles: { rest: "GET /v1/accounts/{id}/roles", ...BEARER, run: (s, ctx, req) => ({ roles: s.accounts.getRoles(ctx, id(req)) }) },
+    SetRoles: { rest: "PUT /v1/accounts/{id}/roles", ...BEARER, run: (s, ctx, req) => ({ roles: s.accounts.setRoles(ctx, id(req), check(Roles, { roles: req.roles ?? [] }).roles) }) },
+    GrantRole: { rest: "POST /v1/accounts/{id}/roles", ...BEARER, run: (s, ctx, req) => ({ roles: s.accounts.grantRole(ctx, id(req), check(GrantRoleBody, pick(req, "role")).role) }) },
     RevokeRole: {
-      ...BEARER,
+      rest: "DELETE /v1/accounts/{id}/roles/{role}", ...BEARER,
       run: (s, ctx, req) => { const p = check(RoleParams, pick(req, "id", "role")); return { roles: s.accounts.revokeRole(ctx, p.id, p.role) }; },
     },
-    GetTags: { ...BEARER, run: (s, ctx, req) => ({ tags: s.accounts.getTags(ctx, id(req)) }) },
-    SetTags: { ...BEARER, run: (s, ctx, req) => ({ tags: s.accounts.setTags(ctx, id(req), check(Tags, { tags: req.tags ?? [] }).tags) }) },
+    GetTags: { rest: "GET /v1/accounts/{id}/tags", ...BEARER, run: (s, ctx, req) => ({ tags: s.accounts.getTags(ctx, id(req)) }) },
+    SetTags: { rest: "PUT /v1/accounts/{id}/tags", ...BEARER, run: (s, ctx, req) => ({ tags: s.accounts.setTags(ctx, id(req), check(Tags, { tags: req.tags ?? [] }).tags) }) },
   },
   "mcias.v1.PgCredsService": {
-    ListPgCreds: { ...BEARER, run: (s, ctx) => ({ creds: s.pgcreds.list(ctx) }) },
-    GetPgCreds: { ...BEARER, run: (s, ctx, req) => s.pgcreds.get(ctx, id(req)) },
+    ListPgCreds: { rest: "GET /v1/pgcreds", ...BEARER, run: (s, ctx) => ({ creds: s.pgcreds.list(ctx) }) },
+    GetPgCreds: { rest: "GET /v1/accounts/{id}/pgcreds", ...BEARER, run: (s, ctx, req) => s.pgcreds.get(ctx, id(req)) },
     SetPgCreds: {
-      ...BEARER,
+      rest: "PUT /v1/accounts/{id}/pgcreds", ...BEARER,
       run: (s, ctx, req) => {
         s.pgcreds.set(ctx, id(req), check(SetPgCredBody, pick(req, "host", "port", "database", "username", "password")));
         return {};
       },
     },
-    ListPgCredsAccess: { ...BEARER, run: (s, ctx, req) => ({ grants: s.pgcreds.listGrants(ctx, id(req)) }) },
-    GrantPgCredsAccess: { ...BEARER, run: (s, ctx, req) => { const g = grantee(req); return s.pgcreds.grant(ctx, g.id, g.grantee_id); } },
-    RevokePgCredsAccess: { ...BEARER, run: (s, ctx, req) => { const g = grantee(req); s.pgcreds.revokeGrant(ctx, g.id, g.grantee_id); return {}; } },
+    ListPgCredsAccess: { rest: "GET /v1/accounts/{id}/pgcreds/access", ...BEARER, run: (s, ctx, req) => ({ grants: s.pgcreds.listGrants(ctx, id(req)) }) },
+    GrantPgCredsAccess: { rest: "POST /v1/accounts/{id}/pgcreds/access", ...BEARER, run: (s, ctx, req) => { const g = grantee(req); return s.pgcreds.grant(ctx, g.id, g.grantee_id); } },
+    RevokePgCredsAccess: { rest: "DELETE /v1/accounts/{id}/pgcreds/access/{grantee_id}", ...BEARER, run: (s, ctx, req) => { const g = grantee(req); s.pgcreds.revokeGrant(ctx, g.id, g.grantee_id); return {}; } },
   },
   "mcias.v1.PolicyService": {
-    ListRules: { ...BEARER, run: (s, ctx) => ({ rules: s.policy.list(ctx) }) },
+    ListRules: { rest: "GET /v1/policy/rules", ...BEARER, run: (s, ctx) => ({ rules: s.policy.list(ctx) }) },
     CreateRule: {
-      ...BEARER,
+      rest: "POST /v1/policy/rules", ...BEARER,
       run: (s, ctx, req) => {
         const body: Msg = { ...pick(req, "description", "effect", "priority", "enabled"), not_before: time(req.not_before), expires_at: time(req.expires_at), match: match(req.match) ?? {} };
         for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
         return s.policy.create(ctx, check(CreateRuleBody, body));
       },
     },
-    GetRule: { ...BEARER, run: (s, ctx, req) => s.policy.get(ctx, String(req.id ?? 0)) },
+    GetRule: { rest: "GET /v1/policy/rules/{id}", ...BEARER, run: (s, ctx, req) => s.policy.get(ctx, String(req.id ?? 0)) },
     UpdateRule: {
-      ...BEARER,
+      rest: "PATCH /v1/policy/rules/{id}", ...BEARER,
       run: (s, ctx, req) => {
         const body: Msg = {
           ...pick(req, "description", "effect", "priority", "enabled"),
@@ -188,9 +208,9 @@ export const RPCS: Record<string, Record<string, Rpc>> = {
         return s.policy.update(ctx, String(req.id ?? 0), check(UpdateRuleBody, body));
       },
     },
-    DeleteRule: { ...BEARER, run: (s, ctx, req) => { s.policy.remove(ctx, String(req.id ?? 0)); return {}; } },
+    DeleteRule: { rest: "DELETE /v1/policy/rules/{id}", ...BEARER, run: (s, ctx, req) => { s.policy.remove(ctx, String(req.id ?? 0)); return {}; } },
     Evaluate: {
-      ...BEARER,
+      rest: "POST /v1/policy/evaluate", ...BEARER,
       run: (s, ctx, req) => {
         const resource = req.resource && typeof req.resource === "object" ? pick(req.resource as Msg, "type", "id") : undefined;
         return s.policy.evaluate(ctx, check(EvaluateBody, { ...pick(req, "subject_id", "action"), ...(resource ? { resource } : {}) }));
@@ -199,7 +219,7 @@ export const RPCS: Record<string, Record<string, Rpc>> = {
   },
   "mcias.v1.AuditService": {
     Query: {
-      ...BEARER,
+      rest: "GET /v1/audit", ...BEARER,
       run: (s, ctx, req) => {
         const page = s.auditQuery.query(ctx, {
           account: req.account as string | undefined, type: req.type as string | undefined,
@@ -208,19 +228,19 @@ export const RPCS: Record<string, Record<string, Rpc>> = {
         return { events: page.events.map(auditEvent), next_cursor: page.next_cursor };
       },
     },
-    Verify: { ...BEARER, run: (s, ctx) => s.auditQuery.verify(ctx) },
+    Verify: { rest: "GET /v1/audit/verify", ...BEARER, run: (s, ctx) => s.auditQuery.verify(ctx) },
   },
   "mcias.v1.VaultService": {
-    Status: { ...OPEN, openWhileSealed: true, run: (s) => s.vault.status() },
+    Status: { rest: "GET /v1/vault/status", ...OPEN, openWhileSealed: true, run: (s) => s.vault.status() },
     Unseal: {
-      ...OPEN, openWhileSealed: true, limiter: "unseal",
+      rest: "POST /v1/vault/unseal", ...OPEN, openWhileSealed: true, limiter: "unseal",
       run: (s, ctx, req) => {
         const passphrase = typeof req.passphrase === "string" ? req.passphrase : "";
         if (passphrase.length < 1 || passphrase.length > 1024) throw new AppError("bad_request", "invalid /passphrase: expected 1..1024 characters");
         return s.vault.unseal(ctx, passphrase);
       },
     },
-    Seal: { ...BEARER, run: (s, ctx) => s.vault.seal(ctx) },
+    Seal: { rest: "POST /v1/vault/seal", ...BEARER, run: (s, ctx) => s.vault.seal(ctx) },
   },
 };
 
