@@ -106,7 +106,7 @@ export async function startGrpcServer(app: App, config: Config, addr: { host: st
         const end = () => { clearInterval(timer); resolve(); };
         call.on("cancelled", end);
         stopping.signal.addEventListener("abort", () => { end(); call.end(); }, { once: true });
-      })).catch((e) => call.destroy(Object.assign(new Error(toStatus(e, log, info.method).details), toStatus(e, log, info.method))));
+      })).catch((e) => call.emit("error", toStatus(e, log, info.method)));
     },
   });
 
@@ -170,10 +170,8 @@ function auditWatch(
       stopping.addEventListener("abort", () => { finish(); }, { once: true });
     })).then(
       () => call.end(),
-      (e) => {
-        const st = toStatus(e, log, method);
-        call.destroy(Object.assign(new Error(st.details), st));
-      },
+      // grpc-js ends a server stream with a status when the stream emits "error".
+      (e) => call.emit("error", toStatus(e, log, method)),
     );
   };
 }
