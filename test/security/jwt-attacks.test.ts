@@ -20,6 +20,8 @@ import { checkHeader, hasDuplicateKeys, TokenRejected } from "../../src/crypto/j
 import { SIGNING_KEY_AAD } from "../../src/services/vault";
 import { createHuman, removeDir, startServer, type TestServer } from "../helpers/server";
 import { operations } from "../fuzz/openapi";
+import { grpcChannel } from "../helpers/grpc";
+import { RPCS } from "../../src/grpc/handlers";
 
 let s: TestServer;
 let genuine: string;
@@ -46,7 +48,7 @@ const hmac = (bits: number, secret: string | Buffer) => (d: Buffer) => createHma
 const hdr = (extra: Record<string, unknown> = {}) => JSON.stringify({ alg: "EdDSA", typ: "JWT", kid: jwk.kid, ...extra });
 
 beforeAll(async () => {
-  s = await startServer();
+  s = await startServer({ grpc: true });
   jwk = (await s.call("GET", "/v1/keys/public")).body;
   victimId = await createHuman(s, "victim");
   genuine = await s.login("victim", "victim-password-123");
@@ -224,6 +226,36 @@ describe("every attack token is refused", () => {
     }
     expect(wrong).toEqual([]);
   }, 90_000);
+});
+
+describe("every attack token is refused over gRPC metadata too (SPEC §13)", () => {
+  test("ValidateToken answers valid=false and every bearer RPC UNAUTHENTICATED for each", async () => {
+    const g = grpcChannel(s);
+    const bearer = Object.entries(RPCS).flatMap(([svc, rpcs]) => Object.entries(rpcs).filter(([, r]) => r.auth).map(([m]) => `${svc}/${m}`));
+    expect(bearer.length).toBeGreaterThan(35);
+    // Positive control over the same channel: the genuine token is accepted.
+    expect((await g.call("mcias.v1.TokenService/ValidateToken", { token: genuine })).res).toMatchObject({ valid: true, sub: victimId });
+    expect((await g.call("mcias.v1.AuthService/Me", {}, { token: genuine })).name).toBe("OK");
+    const accepted: string[] = [];
+    const list = Object.entries(attacks());
+    for (const [name, token] of list) {
+      const v = await g.call("mcias.v1.TokenService/ValidateToken", { token });
+      // The 100 KB token exceeds the 64 KiB message limit: RESOURCE_EXHAUSTED is a refusal too.
+      // (The test client reads unset fields as defaults: refused = valid false and no subject.)
+      if (!((v.name === "OK" && v.res!.valid === false && v.res!.sub === "" && v.res!.jti === "") || (name === "100 KB token" && v.name === "RESOURCE_EXHAUSTED"))) {
+        accepted.push(`${name}: ValidateToken ${v.name} ${JSON.stringify(v.res)}`);
+      }
+      await Promise.all(bearer.map(async (m) => {
+        const r = await g.call(m, {}, { token });
+        // A 100 KB metadata value is refused by HTTP/2 header limits before any handler: a refusal too.
+        if (name === "100 KB token" && r.name !== "OK") return;
+        if (r.name !== "UNAUTHENTICATED" || r.mciasCode !== "unauthorized") accepted.push(`${name}: ${m} → ${r.name} ${r.mciasCode}`);
+      }));
+    }
+    g.close();
+    console.log(`FIGURE jwt-attacks-grpc: ${list.length} forged or dead tokens × (ValidateToken + ${bearer.length} bearer RPCs), ${accepted.length} accepted`);
+    expect(accepted).toEqual([]);
+  }, 120_000);
 });
 
 describe("jwt.ts header rules directly", () => {
