@@ -8,6 +8,7 @@
  *   - idle RSS and RSS under load (target idle ≤ 50 MB)
  *   - compiled binary start to first 200 (ms)
  *   - audit query p95 with 1M audit rows and 100k accounts (target ≤ 50 ms)
+ *   - gRPC ValidateToken throughput (ghz) next to REST validate, and what gRPC adds to the binary
  * Uses the compiled binary ($MCIAS_BIN, else builds .tmp/bench/mcias) and wrk.
  * Not part of `npm test`. Env: BENCH_SECONDS (wrk duration, default 5),
  * BENCH_CONNECTIONS (default 32), BENCH_AUDIT_ROWS (default 1000000).
@@ -64,13 +65,16 @@ async function serveToFile(base: { dir: string; configPath: string; ca: string }
   const proc = Bun.spawn([Bun.env.MCIAS_BIN!, "serve", "--config", base.configPath], {
     cwd: base.dir, stdin: "ignore", stdout: "ignore", stderr: Bun.file(logFile), env: { ...Bun.env, NO_COLOR: "1" },
   });
-  let url = "", pid = 0;
+  let url = "", pid = 0, grpc = "";
   const deadline = Date.now() + 30_000;
   while (!url) {
     if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`server did not start: ${existsSync(logFile) ? readFileSync(logFile, "utf8") : ""}`);
     await Bun.sleep(10);
     const m = existsSync(logFile) ? /"msg":"listening","url":"([^"]+)","pid":(\d+)/.exec(readFileSync(logFile, "utf8")) : null;
-    if (m) { url = m[1]!; pid = Number(m[2]); }
+    if (m) {
+      url = m[1]!; pid = Number(m[2]);
+      grpc = /"msg":"listening",.*"grpc":"([^"]+)"/.exec(readFileSync(logFile, "utf8"))?.[1] ?? "";
+    }
   }
   const call = async (method: string, path: string, o: { token?: string; json?: unknown } = {}) => {
     const headers: Record<string, string> = {};
@@ -81,7 +85,7 @@ async function serveToFile(base: { dir: string; configPath: string; ca: string }
     return { status: r.status, body: (text ? JSON.parse(text) : null) as any };
   };
   return {
-    ...base, url, pid, call,
+    ...base, url, pid, call, grpc,
     async login(username: string, password: string) {
       const r = await call("POST", "/v1/auth/login", { json: { username, password } });
       if (r.status !== 200) throw new Error(`login ${r.status}`);
@@ -117,10 +121,45 @@ async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
   return buf.split("\n")[0]!;
 }
 
+/** ghz against a unary RPC for SECONDS; returns requests per second (throws on any error response). */
+async function ghz(addr: string, ca: string, call: string, data: unknown): Promise<number> {
+  const bin = Bun.which("ghz") ?? join(Bun.env.HOME ?? "", "go/bin/ghz");
+  const args = (secs: number) => [bin, "--cacert", ca, "--cname", "localhost", "--call", call, "-d", JSON.stringify(data), "-c", String(CONNS), "-z", `${secs}s`, "--format", "json", addr];
+  await Bun.spawn(args(1), { stdout: "ignore", stderr: "ignore" }).exited; // warm-up
+  const p = Bun.spawn(args(SECONDS), { stdout: "pipe", stderr: "pipe" });
+  const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  await p.exited;
+  let r: { rps?: number; statusCodeDistribution?: Record<string, number> };
+  try { r = JSON.parse(out); } catch { throw new Error(`ghz failed: ${err}${out.slice(0, 500)}`); }
+  // A duration run ends by closing the connection: the calls in flight then (at most one per
+  // worker) end Unavailable/Canceled. Anything else, or more, is a refusal.
+  const dist = r.statusCodeDistribution ?? {};
+  const closing = (dist.Unavailable ?? 0) + (dist.Canceled ?? 0);
+  const bad = Object.entries(dist).filter(([k]) => !["OK", "Unavailable", "Canceled"].includes(k));
+  if (closing > 2 * CONNS) bad.push(["Unavailable/Canceled", closing]);
+  if (bad.length) throw new Error(`ghz saw non-OK statuses ${JSON.stringify(bad)}: the bench would measure refusals`);
+  return r.rps ?? NaN;
+}
+
+/**
+ * What gRPC adds to the binary: the compiled binary's size, and the minified bundle of
+ * the gRPC stack alone (@grpc/grpc-js, @grpc/proto-loader, protobufjs and src/grpc).
+ */
+async function sizeFigures() {
+  const size = Bun.file(Bun.env.MCIAS_BIN!).size;
+  const dir = join(ROOT, ".tmp/bench");
+  mkdirSync(dir, { recursive: true });
+  const entry = join(dir, "grpc-entry.ts");
+  await Bun.write(entry, `export * from "${join(ROOT, "src/grpc/server.ts")}";\nexport * from "${join(ROOT, "src/grpc/client.ts")}";\n`);
+  const whole = await Bun.build({ entrypoints: [entry], target: "bun", minify: true, external: ["elysia", "@sinclair/typebox", "jose", "otpauth", "smol-toml", "citty", "qrcode", "@peculiar/x509", "reflect-metadata", "undici"] });
+  const bytes = whole.success ? (await Promise.all(whole.outputs.map((o) => o.arrayBuffer()))).reduce((n, b) => n + b.byteLength, 0) : NaN;
+  figure(`bench size: binary ${(size / 1e6).toFixed(1)} MB; the gRPC stack (grpc-js, proto-loader, protobufjs, src/grpc) is ${(bytes / 1e6).toFixed(2)} MB of minified JS in it`);
+}
+
 async function run() {
   if (!Bun.which("wrk")) throw new Error("wrk is required (apt-get install wrk)");
   console.log(`bench: binary ${Bun.env.MCIAS_BIN}, wrk -t1 -c${CONNS} -d${SECONDS}s, Argon2id t=${ARGON2.time} m=${ARGON2.memory} KiB`);
-  const setup = await startServer({ sections: SECTIONS });
+  const setup = await startServer({ sections: SECTIONS, grpc: true });
   await setup.stop();
   const s = await serveToFile(setup);
   const bare = Bun.spawn([process.execPath, join(ROOT, "bench/bare-server.ts"), join(s.dir, "server.crt"), join(s.dir, "server.key")], { stdout: "pipe", stderr: "inherit" });
@@ -156,7 +195,10 @@ async function run() {
     const hM = await wrk(`${s.url}/v1/health`, hEnv);
     const hB = await wrk(`${bareUrl}/v1/health`, hEnv);
     clearInterval(sampler);
+    // The same validation over gRPC (ghz, reflection only), same concurrency, next to REST's.
+    const gV = s.grpc ? await ghz(s.grpc, join(s.dir, "server.crt"), "mcias.v1.TokenService.ValidateToken", { token }) : NaN;
     figure(`bench validate: ${vM.toFixed(0)} req/s vs bare Bun.serve ${vB.toFixed(0)} req/s = ${(vM / vB).toFixed(2)}x (target >= 0.6)`);
+    figure(`bench grpc validate: ValidateToken ${gV.toFixed(0)} req/s (ghz -c${CONNS}, one HTTP/2 connection) vs REST validate ${vM.toFixed(0)} req/s = ${(gV / vM).toFixed(2)}x`);
     figure(`bench floor: GET /v1/health ${hM.toFixed(0)} req/s vs bare ${hB.toFixed(0)} req/s = ${(hM / hB).toFixed(2)}x (no token work: the HTTP layer's own cost)`);
     figure(`bench me: ${mM.toFixed(0)} req/s vs bare ${mB.toFixed(0)} req/s = ${(mM / mB).toFixed(2)}x`);
     figure(`bench rss: idle ${idle.toFixed(1)} MB (anonymous ${idleParts.anon.toFixed(1)} MB + file-backed ${idleParts.file.toFixed(1)} MB) (target <= 50; bare Bun.serve under bun idle ${bareIdle.toFixed(1)} MB), under load peak ${peak.toFixed(1)} MB`);
@@ -176,12 +218,15 @@ async function run() {
     const lp = pct(logins, 50), vp = pct(verifies, 50);
     figure(`bench login: p50 ${lp.toFixed(1)} ms vs raw Argon2id verify p50 ${vp.toFixed(1)} ms (t=${ARGON2.time}, m=${ARGON2.memory} KiB) = ${(lp / vp).toFixed(2)}x (target <= 1.15)`);
 
-    // Start to first 200 of the compiled binary on an existing database.
+    // Start to first 200 of the compiled binary on an existing database (REST only, as
+    // before gRPC existed; gRPC's libraries load only when grpc_addr is set).
     await s.stop();
+    const restOnly = join(s.dir, "rest-only.toml");
+    await Bun.write(restOnly, readFileSync(s.configPath, "utf8").replace(/^grpc_addr = .*$/m, ""));
     const starts: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t0 = performance.now();
-      const proc = Bun.spawn([Bun.env.MCIAS_BIN!, "serve", "--config", s.configPath], { cwd: s.dir, stdout: "ignore", stderr: "pipe", env: { ...Bun.env, NO_COLOR: "1" } });
+      const proc = Bun.spawn([Bun.env.MCIAS_BIN!, "serve", "--config", restOnly], { cwd: s.dir, stdout: "ignore", stderr: "pipe", env: { ...Bun.env, NO_COLOR: "1" } });
       const line = await (async () => {
         const reader = proc.stderr.getReader();
         let buf = "";
@@ -287,3 +332,4 @@ async function auditBench() {
 }
 
 await run();
+await sizeFigures();

@@ -7,7 +7,7 @@ import { parseHostPort } from "../config/validate";
 import { randomPassword } from "../crypto/random";
 import { createLogger } from "../log";
 import { startServer } from "../server";
-import { startGrpcServer, type RunningGrpcServer } from "../grpc/server";
+import type { RunningGrpcServer } from "../grpc/server";
 import { startMetricsListener, type MetricsListener } from "../metrics/listener";
 import { KeyfileError } from "../vault/masterKey";
 import { WeakPassphraseError, WrongMasterKeyError } from "../services/vault";
@@ -78,6 +78,8 @@ export const serveCommand = defineCommand({
     if (config.server.grpcAddr) {
       const hp = parseHostPort(config.server.grpcAddr)!;
       try {
+        // Loaded only when configured: gRPC's libraries cost start time and memory.
+        const { startGrpcServer } = await import("../grpc/server");
         grpc = await startGrpcServer(app, config, hp);
       } catch (e) {
         await server.stop(0);
@@ -87,7 +89,7 @@ export const serveCommand = defineCommand({
       log.info("grpc listening", { address: grpc.address });
     }
     serving = true;
-    log.info("listening", { url: server.url, grpc: grpc?.address, pid: process.pid, config: config.source, sealed: app.services.deps.vault.isSealed() });
+    log.info("listening", { url: server.url, pid: process.pid, config: config.source, sealed: app.services.deps.vault.isSealed(), grpc: grpc?.address });
     if (config.dev) {
       console.log(`\n  *** MCIAS DEVELOPMENT INSTANCE — not for production ***\n  data: ${config.source}\n  url:  ${server.url}\n`);
     }

@@ -4,7 +4,7 @@
  * says null) and failures throw the same error classes, so `mcias ctl --grpc` prints
  * exactly what `mcias ctl` prints.
  */
-import { credentials, Metadata, status, type Client, type ServiceError } from "@grpc/grpc-js";
+import type { Client, ServiceError } from "@grpc/grpc-js";
 import { isIP } from "node:net";
 import { checkServerIdentity } from "node:tls";
 import type { McIasApi } from "../client/client";
@@ -12,7 +12,12 @@ import { errorFromResponse, TransportError } from "../client/errors";
 import type * as T from "../client/types";
 import { ERROR_STATUS, type ErrorCode } from "../errors";
 import { fromMessage, toMessage } from "./convert";
-import { CLIENT_LOADER_OPTIONS, loadProtos } from "./protos";
+
+/** grpc-js and the protos load on the first call (`mcias ctl` without --grpc never pays for them). */
+async function loadGrpc() {
+  const [grpc, protos] = await Promise.all([import("@grpc/grpc-js"), import("./protos")]);
+  return { grpc, protos: protos.loadProtos(protos.CLIENT_LOADER_OPTIONS) };
+}
 
 export interface GrpcClientOptions {
   /** "host:port" of the gRPC listener (an `https://host:port` URL is accepted too). */
@@ -80,14 +85,28 @@ function auditEventFromMessage(m: unknown): T.AuditEvent {
 export class GrpcClient implements McIasApi {
   #token: string | undefined;
   readonly #timeoutMs: number;
-  readonly #stubs: Record<ServiceName, Client>;
+  readonly #address: string;
+  readonly #caCert: string | undefined;
+  #conn: Promise<{ stubs: Record<ServiceName, Client>; grpc: typeof import("@grpc/grpc-js") }> | undefined;
 
   constructor(opts: GrpcClientOptions) {
     const address = opts.address.replace(/^https:\/\//, "").replace(/\/+$/, "");
     if (!/^[^\s/]+:\d{1,5}$/.test(address)) throw new TypeError("the gRPC server must be host:port");
     this.#token = opts.token;
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
-    const protos = loadProtos(CLIENT_LOADER_OPTIONS);
+    this.#address = address;
+    this.#caCert = opts.caCert;
+  }
+
+  #connect() {
+    this.#conn ??= loadGrpc().then(({ grpc, protos }) => ({ grpc, stubs: this.#makeStubs(grpc, protos) }));
+    return this.#conn;
+  }
+
+  #makeStubs(grpc: typeof import("@grpc/grpc-js"), protos: ReturnType<typeof import("./protos").loadProtos>): Record<ServiceName, Client> {
+    const { credentials } = grpc;
+    const address = this.#address;
+    const opts = { caCert: this.#caCert };
     const host = address.slice(0, address.lastIndexOf(":")).replace(/^\[(.*)\]$/, "$1");
     // grpc-js sends the target host as TLS server name, which Bun refuses for an IP
     // address (SNI never carries one). For an IP target: a placeholder name for SNI
@@ -107,18 +126,20 @@ export class GrpcClient implements McIasApi {
       channelOwner ??= stub;
       stubs[name] = stub;
     }
-    this.#stubs = stubs as Record<ServiceName, Client>;
+    return stubs as Record<ServiceName, Client>;
   }
 
   get token(): string | undefined { return this.#token; }
   setToken(token: string | undefined): void { this.#token = token; }
   /** Closes the connection. */
-  close(): void { this.#stubs.AuthService.close(); }
+  close(): void { void this.#conn?.then((c) => c.stubs.AuthService.close()); }
 
-  #call(service: ServiceName, method: string, req: Obj = {}, opts: { auth?: boolean } = {}): Promise<Obj> {
+  async #call(service: ServiceName, method: string, req: Obj = {}, opts: { auth?: boolean } = {}): Promise<Obj> {
+    const { grpc, stubs } = await this.#connect();
+    const { Metadata, status } = grpc;
     const md = new Metadata();
     if (opts.auth !== false && this.#token) md.set("authorization", `Bearer ${this.#token}`);
-    const stub = this.#stubs[service] as unknown as Record<string, (req: Obj, md: Metadata, o: { deadline: Date }, cb: (e: ServiceError | null, r?: Obj) => void) => void>;
+    const stub = stubs[service] as unknown as Record<string, (req: Obj, md: InstanceType<typeof Metadata>, o: { deadline: Date }, cb: (e: ServiceError | null, r?: Obj) => void) => void>;
     const fn = stub[method];
     if (typeof fn !== "function") throw new TypeError(`no RPC ${service}/${method}`);
     return new Promise((resolve, reject) => {

@@ -100,7 +100,7 @@ export interface Protos {
   fileBytes: Map<string, Uint8Array>;
   /** File name defining a fully qualified symbol (service, method, message, enum). */
   fileOfSymbol(symbol: string): string | undefined;
-  /** The file and everything it imports, dependencies first. */
+  /** The file first (reflection clients take the first as the one asked for), then everything it imports. */
   withDependencies(file: string): string[];
 }
 
@@ -147,7 +147,7 @@ export function loadProtos(options: loader.Options = LOADER_OPTIONS): Protos {
         out.push(n);
       };
       visit(file);
-      return out;
+      return [file, ...out.filter((n) => n !== file)];
     },
   };
 }
