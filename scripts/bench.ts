@@ -142,18 +142,26 @@ async function ghz(addr: string, ca: string, call: string, data: unknown): Promi
 }
 
 /**
- * What gRPC adds to the binary: the compiled binary's size, and the minified bundle of
- * the gRPC stack alone (@grpc/grpc-js, @grpc/proto-loader, protobufjs and src/grpc).
+ * What gRPC adds to the binary: the same compile (flags of scripts/build.ts) of the gRPC
+ * stack alone (src/grpc server and client with @grpc/grpc-js, proto-loader, protobufjs
+ * and the embedded protos) minus that of an empty program — the bytes a build without
+ * gRPC would not carry.
  */
 async function sizeFigures() {
   const size = Bun.file(Bun.env.MCIAS_BIN!).size;
   const dir = join(ROOT, ".tmp/bench");
   mkdirSync(dir, { recursive: true });
-  const entry = join(dir, "grpc-entry.ts");
-  await Bun.write(entry, `export * from "${join(ROOT, "src/grpc/server.ts")}";\nexport * from "${join(ROOT, "src/grpc/client.ts")}";\n`);
-  const whole = await Bun.build({ entrypoints: [entry], target: "bun", minify: true, external: ["elysia", "@sinclair/typebox", "jose", "otpauth", "smol-toml", "citty", "qrcode", "@peculiar/x509", "reflect-metadata", "undici"] });
-  const bytes = whole.success ? (await Promise.all(whole.outputs.map((o) => o.arrayBuffer()))).reduce((n, b) => n + b.byteLength, 0) : NaN;
-  figure(`bench size: binary ${(size / 1e6).toFixed(1)} MB; the gRPC stack (grpc-js, proto-loader, protobufjs, src/grpc) is ${(bytes / 1e6).toFixed(2)} MB of minified JS in it`);
+  const entry = join(dir, "grpc-entry.ts"), empty = join(dir, "empty-entry.ts");
+  await Bun.write(entry, `export * from "${join(ROOT, "src/grpc/server.ts")}";\nexport * from "${join(ROOT, "src/grpc/client.ts")}";\nawait import("@grpc/grpc-js");\n`);
+  await Bun.write(empty, "export {};\n");
+  const compile = (src: string, out: string) => {
+    const r = Bun.spawnSync([process.execPath, "build", "--compile", "--bytecode", "--format=esm", "--sourcemap=none", "--external", "elysia", "--external", "@sinclair/typebox", src, "--outfile", out], { cwd: ROOT, stdout: "ignore", stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`compile ${src}: ${r.stderr.toString().slice(0, 500)}`);
+    return Bun.file(out).size;
+  };
+  const withGrpc = compile(entry, join(dir, "grpc-only"));
+  const bare = compile(empty, join(dir, "empty-only"));
+  figure(`bench size: binary ${(size / 1e6).toFixed(1)} MB, of which gRPC (grpc-js, proto-loader, protobufjs, protos, src/grpc; compiled with --bytecode; elysia and typebox, which REST already carries, excluded) ${((withGrpc - bare) / 1e6).toFixed(2)} MB = ${(((withGrpc - bare) / size) * 100).toFixed(1)}%`);
 }
 
 async function run() {
