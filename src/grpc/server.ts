@@ -21,6 +21,29 @@ import { loadProtos, type Protos } from "./protos";
 /** Largest request message accepted (the REST body limit); larger is RESOURCE_EXHAUSTED. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 const WATCH_POLL_MS = 250;
+/** Open server streams (Watch, Health/Watch) at most; more are RESOURCE_EXHAUSTED. */
+export const MAX_STREAMS = 256;
+
+/** Counts open streams and ends them all on shutdown. */
+interface Streams { open(onStop: () => void): () => void }
+
+function createStreams(stopping: AbortSignal): Streams {
+  let count = 0;
+  return {
+    open(onStop) {
+      if (count >= MAX_STREAMS) throw new AppError("rate_limited", "too many open streams");
+      count++;
+      stopping.addEventListener("abort", onStop, { once: true });
+      let closed = false;
+      return () => {
+        if (closed) return;
+        closed = true;
+        count--;
+        stopping.removeEventListener("abort", onStop);
+      };
+    },
+  };
+}
 
 /** Server credentials whose certificate can be swapped without a new listener. */
 class ReloadableCredentials extends ServerCredentials {
@@ -51,6 +74,7 @@ export async function startGrpcServer(app: App, config: Config, addr: { host: st
   const protos = loadProtos();
   const chain = createInterceptors(s, limiters, log);
   const stopping = new AbortController();
+  const streams = createStreams(stopping.signal);
   const server = new Server({
     "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
     "grpc.keepalive_permit_without_calls": 0,
@@ -76,7 +100,7 @@ export async function startGrpcServer(app: App, config: Config, addr: { host: st
     for (const [name, rpc] of Object.entries(rpcs)) {
       impl[name] = unary(`/${svcName}/${name}`, rpc, async (info, req) => toMessage(await rpc.run(s, info.ctx, req)));
     }
-    if (svcName === "mcias.v1.AuditService") impl.Watch = auditWatch(s, chain, log, stopping.signal, callInfo);
+    if (svcName === "mcias.v1.AuditService") impl.Watch = auditWatch(s, chain, log, streams, callInfo);
     server.addService(protos.service(svcName).service, impl);
   }
 
@@ -101,12 +125,13 @@ export async function startGrpcServer(app: App, config: Config, addr: { host: st
             if (last !== "SERVICE_UNKNOWN") { last = "SERVICE_UNKNOWN"; call.write({ status: "SERVICE_UNKNOWN" }); }
           }
         };
+        let timer: ReturnType<typeof setInterval> | undefined;
+        const end = () => { clearInterval(timer); close(); resolve(); };
+        const close = streams.open(end);
         tick();
-        const timer = setInterval(tick, 1000);
-        const end = () => { clearInterval(timer); resolve(); };
+        timer = setInterval(tick, 1000);
         call.on("cancelled", end);
-        stopping.signal.addEventListener("abort", () => { end(); call.end(); }, { once: true });
-      })).catch((e) => call.emit("error", toStatus(e, log, info.method)));
+      })).then(() => call.end(), (e) => call.emit("error", toStatus(e, log, info.method)));
     },
   });
 
@@ -137,7 +162,7 @@ export async function startGrpcServer(app: App, config: Config, addr: { host: st
 
 /** AuditService/Watch: after the chain (admin check by the service), stream new rows as they are written. */
 function auditWatch(
-  s: App["services"], chain: ReturnType<typeof createInterceptors>, log: App["log"], stopping: AbortSignal,
+  s: App["services"], chain: ReturnType<typeof createInterceptors>, log: App["log"], streams: Streams,
   callInfo: (m: string, peer: string, md: Metadata) => CallInfo,
 ) {
   const rule: RpcRule = { auth: true };
@@ -148,13 +173,19 @@ function auditWatch(
     runChain(chain, info, rule, () => new Promise<void>((resolve, reject) => {
       let after = s.auditQuery.watchStart(info.ctx);
       let done = false;
+      let busy = false;
+      let timer: ReturnType<typeof setInterval> | undefined;
       const finish = (e?: unknown) => {
         if (done) return;
         done = true;
         clearInterval(timer);
+        close();
         if (e) reject(e); else resolve();
       };
-      const timer = setInterval(() => {
+      const close = streams.open(() => finish());
+      timer = setInterval(() => {
+        if (busy || done) return; // one poll at a time: no event twice, none skipped
+        busy = true;
         void (async () => {
           try {
             // The caller is re-checked every poll: a revoked token or a lost admin role ends the stream.
@@ -163,11 +194,10 @@ function auditWatch(
               after = ev.id;
               if (type === undefined || ev.type === type) call.write(toMessage(auditEvent(ev)));
             }
-          } catch (e) { finish(e); }
+          } catch (e) { finish(e); } finally { busy = false; }
         })();
       }, WATCH_POLL_MS);
       call.on("cancelled", () => finish());
-      stopping.addEventListener("abort", () => { finish(); }, { once: true });
     })).then(
       () => call.end(),
       // grpc-js ends a server stream with a status when the stream emits "error".
