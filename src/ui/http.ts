@@ -82,6 +82,12 @@ export function createHttp(s: Services, csrf: Csrf, log: Logger, navFor: (p: Pri
     return new Response(body.value, { status, headers });
   }
 
+  function hxRedirectHeaders(location: string, cookies: string[]): Headers {
+    const headers = new Headers({ "hx-redirect": location });
+    for (const c of cookies) headers.append("set-cookie", scoped(c));
+    return headers;
+  }
+
   function redirectTo(location: string, cookies: string[]): Response {
     const headers = new Headers({ location });
     for (const c of cookies) headers.append("set-cookie", scoped(c));
@@ -110,7 +116,11 @@ export function createHttp(s: Services, csrf: Csrf, log: Logger, navFor: (p: Pri
         render(title, body, o = {}) {
           return respond(page({ title, csrf: token, principal: rc.principal?.id ? rc.principal : null, nav: rc.nav, current: o.current, notice: o.notice, error: o.error }, body), o.status ?? 200, set);
         },
-        redirect: (location) => redirectTo(location, set),
+        // htmx follows a 303 inside its XHR, which cannot leave this origin (the return to
+        // an app after sign-in, SPEC §16): for those it is told to navigate instead.
+        redirect: (location) => request.headers.has("hx-request") && new URL(location, url).origin !== url.origin
+          ? new Response(null, { status: 200, headers: hxRedirectHeaders(location, set) })
+          : redirectTo(location, set),
       };
       try {
         const sealed = s.deps.vault.isSealed();

@@ -32,6 +32,8 @@ export interface ServerOptions {
   dir?: string;
   /** Skip creating the admin account. */
   noAdmin?: boolean;
+  /** server.listen_addr (default "127.0.0.1:0": a random port). */
+  listen?: string;
   /** Raw TOML appended to the generated config (whole sections such as [sso] and [[sso.apps]]). */
   extraToml?: string;
   /** Extra names for the generated TLS certificate (e.g. "auth.mcias.test"). */
@@ -101,7 +103,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
     const s = { ...TEST_SECTIONS, ...opts.sections };
     const masterKey = opts.passphrase !== undefined ? `passphrase_env = "MCIAS_TEST_PASSPHRASE"` : `keyfile = "master.key"`;
     writeFileSync(configPath, [
-      `[server]\nlisten_addr = "127.0.0.1:0"\ntls_cert = "server.crt"\ntls_key = "server.key"\n${s.server}`,
+      `[server]\nlisten_addr = "${opts.listen ?? "127.0.0.1:0"}"\ntls_cert = "server.crt"\ntls_key = "server.key"\n${s.server}`,
       `[database]\npath = "mcias.db"`,
       `[tokens]\n${s.tokens}`,
       `[argon2]\n${s.argon2}`,
