@@ -216,14 +216,17 @@ function validateSso(sec: Section, issuer: string): Config["sso"] {
     }
     cookieDomain = bare;
   }
-  const portal = sec.string("portal_url", { fallback: issuer })!;
-  let portalUrl: URL;
+  // Default: the issuer (tokens.issuer is validated as a URL on its own; an explicit
+  // portal_url is checked here).
+  const explicit = sec.string("portal_url");
+  const portal = explicit ?? issuer;
+  let portalUrl: URL | null = null;
   try {
     portalUrl = new URL(portal);
   } catch {
-    throw new ConfigError(`sso.portal_url: "${portal}" is not a URL`);
+    if (explicit !== undefined) throw new ConfigError(`sso.portal_url: "${portal}" is not a URL`);
   }
-  if (portalUrl.protocol !== "https:") throw new ConfigError(`sso.portal_url: "${portal}" must be an https URL`);
+  if (explicit !== undefined && portalUrl?.protocol !== "https:") throw new ConfigError(`sso.portal_url: "${portal}" must be an https URL`);
   const raw = sec.t.apps;
   if (raw !== undefined && (!Array.isArray(raw) || raw.some((a) => typeof a !== "object" || a === null || Array.isArray(a)))) {
     throw new ConfigError("sso.apps: must be an array of tables ([[sso.apps]])");
@@ -243,5 +246,5 @@ function validateSso(sec: Section, issuer: string): Config["sso"] {
     for (const p of paths) if (!p.startsWith("/") || /[\s?#]/.test(p)) throw new ConfigError(`${key}.paths: "${p}" is not a path prefix like "/admin"`);
     return { host, name: s.string("name") ?? host, roles, paths };
   });
-  return { cookieDomain, portalUrl: portalUrl.origin, apps };
+  return { cookieDomain, portalUrl: portalUrl?.origin ?? portal, apps };
 }

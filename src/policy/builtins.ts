@@ -57,7 +57,7 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
   {
     // SPEC §16: [[sso.apps]] roles (or any account when an app names none). Stored deny
     // rules can still close an app (resource type "app"; `services` matches its host).
-    id: -12, description: "an account holding one of an app's roles (any account if it names none) may open it", effect: "allow", priority: 0, enabled: true,
+    id: -12, description: "an account holding one of an app's roles (any account if it names none) may open it", effect: "allow", priority: 1, enabled: true,
     match: { actions: ["apps:access"], resource_types: ["app"], subject_has_app_role: true },
   },
 ] satisfies Rule[]);
