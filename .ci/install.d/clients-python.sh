@@ -11,4 +11,6 @@ python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check \
   'hatchling==1.33.0' 'httpx==0.28.1' 'PyJWT[crypto]==2.15.1' \
   'pytest==9.2.0' 'ruff==0.17.5' 'mypy==2.4.1'
-.venv/bin/pip install -q --disable-pip-version-check --no-build-isolation --no-deps -e .
+# A real wheel build with the pinned hatchling (proves the packaging); the tests import
+# the source tree first (pytest pythonpath = src), so edits need no reinstall.
+.venv/bin/pip install -q --disable-pip-version-check --no-build-isolation --no-deps .
