@@ -5,8 +5,8 @@
  * other languages' runners do what this file does.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { Secret, TOTP } from "otpauth";
 import {
   BadRequestError, ConflictError, ForbiddenError, McIasClient, NotFoundError, RateLimitedError,
@@ -208,6 +208,7 @@ afterAll(async () => {
   (server.stdin as import("bun").FileSink).end(); // EOF: the script stops the server and removes its directory
   const code = await server.exited;
   expect(code).toBe(0);
+  expect(existsSync(dirname(info.ca_file))).toBe(false); // its temp directory is gone
 }, 60_000);
 
 async function runCase(c: Case): Promise<void> {
@@ -266,6 +267,32 @@ function checkError(where: string, err: McIasError, kind: string): void {
   if (kind !== "transport" && err.code !== kind) throw new Error(`${where}: code ${err.code}, expected ${kind}`);
   if (kind === "rate_limited" && !((err as RateLimitedError).retryAfter! >= 1)) throw new Error(`${where}: rate_limited without Retry-After >= 1`);
 }
+
+describe("scripts/conformance-server", () => {
+  test("prints its JSON line, serves, and on SIGTERM stops the server and removes its directory", async () => {
+    const p = Bun.spawn([join(ROOT, "scripts/conformance-server")], { stdin: "pipe", stdout: "pipe", stderr: "inherit", env: Bun.env });
+    const reader = (p.stdout as ReadableStream<Uint8Array>).getReader();
+    let buf = "";
+    while (!buf.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("no JSON line");
+      buf += new TextDecoder().decode(value);
+    }
+    const line = JSON.parse(buf.slice(0, buf.indexOf("\n"))) as ServerInfo & { issuer: string; pid: number };
+    for (const k of ["url", "ca_file", "issuer", "admin_username", "admin_password", "unseal_passphrase"] as const) {
+      expect(typeof line[k]).toBe("string");
+    }
+    expect(line.unseal_burst).toBeGreaterThan(0);
+    expect(line.url).toStartWith("https://127.0.0.1:");
+    const c = new McIasClient({ serverUrl: line.url, caCert: readFileSync(line.ca_file, "utf8") });
+    await c.login(line.admin_username, line.admin_password);
+    expect((await c.me()).roles).toContain("admin");
+    p.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
+    expect(existsSync(dirname(line.ca_file))).toBe(false);
+    expect(() => process.kill(line.pid, 0)).toThrow(); // the server process is gone
+  }, 120_000);
+});
 
 describe("client conformance (TypeScript)", () => {
   test("format 1", () => expect(SUITE.format).toBe(1));
