@@ -1,0 +1,64 @@
+//! No token or password in any error text or `Debug` output (offline: nothing listens
+//! on the port used, so every call fails with a transport error).
+
+use mcias_client::{Client, CreateAccount, Error, SecretString, SetPgCreds};
+
+const TOKEN: &str = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2VjcmV0LXNpZ25hdHVyZQ";
+const PASSWORD: &str = "a-password-that-is-secret";
+
+fn assert_clean(text: &str) {
+    assert!(!text.contains("c2VjcmV0"), "token leaked: {text}");
+    assert!(!text.contains(PASSWORD), "password leaked: {text}");
+}
+
+#[tokio::test]
+async fn transport_errors_name_no_secret() {
+    let c = Client::builder("http://127.0.0.1:1").token(TOKEN).build().unwrap();
+    assert_clean(&format!("{c:?}"));
+    let e = c.login("alice", PASSWORD, None).await.unwrap_err();
+    assert!(matches!(e, Error::Transport { status: None, .. }), "{e:?}");
+    assert_eq!(e.code(), "transport");
+    assert!(e.to_string().contains("POST /v1/auth/login"), "{e}");
+    assert_clean(&e.to_string());
+    assert_clean(&format!("{e:?}"));
+
+    let e = c.me().await.unwrap_err();
+    assert_clean(&e.to_string());
+    assert_clean(&format!("{e:?}"));
+    let e = c.set_account_password("00000000-0000-4000-8000-000000000000", PASSWORD).await.unwrap_err();
+    assert_clean(&format!("{e} {e:?}"));
+    let e = c.validate(TOKEN).await.unwrap_err();
+    assert_clean(&format!("{e} {e:?}"));
+}
+
+#[test]
+fn request_and_response_types_redact_secrets() {
+    let req = CreateAccount::human("alice", PASSWORD).with_roles(["dev"]);
+    assert_clean(&format!("{req:?}"));
+    let creds = SetPgCreds {
+        host: "db".into(),
+        port: 5432,
+        database: "app".into(),
+        username: "app".into(),
+        password: SecretString::from(PASSWORD),
+    };
+    assert_clean(&format!("{creds:?}"));
+    let holder = Client::builder("https://auth.example.com").token(TOKEN).build().unwrap();
+    assert_clean(&format!("{:?}", holder.token_holder()));
+    assert_clean(&format!("{:?}", holder.token()));
+}
+
+#[test]
+fn builder_refuses_plain_http_to_remote_hosts_and_bad_cas() {
+    assert!(matches!(Client::new("http://auth.example.com"), Err(Error::Config(_))));
+    assert!(matches!(Client::new("not a url"), Err(Error::Config(_))));
+    assert!(matches!(
+        Client::builder("https://auth.example.com").ca_pem("not pem").build(),
+        Err(Error::Config(_))
+    ));
+    assert!(matches!(
+        Client::builder("https://auth.example.com").ca_file("/nonexistent/ca.pem").build(),
+        Err(Error::Config(_))
+    ));
+    assert!(Client::new("http://127.0.0.1:8080").is_ok());
+}
