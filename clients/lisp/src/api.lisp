@@ -38,15 +38,16 @@ while the vault is sealed."
 (defun token-response (what object)
   (wrap-secrets (require-fields what object '("token" "expires_at")) "token"))
 
-(defun login (client username password &key totp-code)
-  "POST /v1/auth/login (with TOTP-CODE when the account has TOTP). On success the
-client uses the new token from then on. Returns a table with \"token\" (a SECRET) and
-\"expires_at\"."
+(defun login (client username password &key totp-code audience)
+  "POST /v1/auth/login (with TOTP-CODE when the account has TOTP; AUDIENCE binds the
+token to one app, its aud). On success the client uses the new token from then on.
+Returns a table with \"token\" (a SECRET) and \"expires_at\"."
   (let ((r (token-response "POST /v1/auth/login"
                            (request client :post '("v1" "auth" "login")
                                     :auth nil
                                     :body (json-object "username" username "password" password
-                                                       "totp_code" (or totp-code :omit))))))
+                                                       "totp_code" (or totp-code :omit)
+                                                       "audience" (or audience :omit))))))
     (setf (client-token client) (field r "token"))
     r))
 
@@ -56,10 +57,13 @@ client uses the new token from then on. Returns a table with \"token\" (a SECRET
   (setf (client-token client) nil)
   nil)
 
-(defun renew (client)
-  "POST /v1/auth/renew: a fresh token (a table like LOGIN's); the old one is revoked
-and replaced in the client."
-  (let ((r (token-response "POST /v1/auth/renew" (request client :post '("v1" "auth" "renew")))))
+(defun renew (client &key audience)
+  "POST /v1/auth/renew: a fresh token for the same session (a table like LOGIN's;
+AUDIENCE asks for a token bound to that app); the old one is revoked and replaced in
+the client."
+  (let ((r (token-response "POST /v1/auth/renew"
+                           (request client :post '("v1" "auth" "renew")
+                                    :body (and audience (json-object "audience" audience))))))
     (setf (client-token client) (field r "token"))
     r))
 
@@ -73,11 +77,14 @@ and replaced in the client."
            :body (json-object "current_password" current-password "new_password" new-password))
   nil)
 
-(defun totp-enroll (client)
+(defun totp-enroll (client &key current-password)
   "POST /v1/auth/totp/enroll: a table with \"secret\" and \"otpauth_uri\" (both
-SECRETs); TOTP is active only once confirmed with TOTP-CONFIRM."
+SECRETs); TOTP is active only once confirmed with TOTP-CONFIRM. CURRENT-PASSWORD is
+required (step-up): without it the server answers 403."
   (wrap-secrets (require-fields "POST /v1/auth/totp/enroll"
-                                (request client :post '("v1" "auth" "totp" "enroll"))
+                                (request client :post '("v1" "auth" "totp" "enroll")
+                                         :body (json-object "current_password"
+                                                            (if current-password (reveal current-password) :omit)))
                                 '("secret" "otpauth_uri"))
                 "secret" "otpauth_uri"))
 
@@ -88,13 +95,15 @@ SECRETs); TOTP is active only once confirmed with TOTP-CONFIRM."
 
 ;;; Tokens
 
-(defun validate-token (client token)
+(defun validate-token (client token &key audience)
   "POST /v1/token/validate (no bearer needed). Returns the server's table: \"valid\"
 T with \"sub\", \"username\", \"account_type\", \"roles\", \"jti\", \"issued_at\",
-\"expires_at\"; or \"valid\" NIL for a bad, expired or revoked token."
+\"expires_at\" (and \"audience\" for a bound token); or \"valid\" NIL for a bad,
+expired or revoked token, or one minted for another AUDIENCE than the one given."
   (let ((r (require-fields "POST /v1/token/validate"
                            (request client :post '("v1" "token" "validate")
-                                    :auth nil :body (json-object "token" (reveal token)))
+                                    :auth nil :body (json-object "token" (reveal token)
+                                                                 "audience" (or audience :omit)))
                            '("valid"))))
     (if (field r "valid")
         (require-fields "POST /v1/token/validate" r
@@ -106,11 +115,13 @@ T with \"sub\", \"username\", \"account_type\", \"roles\", \"jti\", \"issued_at\
   (request client :delete (list "v1" "token" jti))
   nil)
 
-(defun issue-service-token (client account-id)
+(defun issue-service-token (client account-id &key audience)
   "POST /v1/accounts/{id}/token: a system account's new token (\"token\" a SECRET,
-\"expires_at\", \"jti\"); its previous token is revoked."
+\"expires_at\", \"jti\"; bound to AUDIENCE when given); its previous token is
+revoked."
   (wrap-secrets (require-fields "POST /v1/accounts/{id}/token"
-                                (request client :post (list "v1" "accounts" account-id "token"))
+                                (request client :post (list "v1" "accounts" account-id "token")
+                                         :body (and audience (json-object "audience" audience)))
                                 '("token" "expires_at" "jti"))
                 "token"))
 

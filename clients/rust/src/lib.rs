@@ -206,6 +206,11 @@ enum Auth {
     None,
 }
 
+#[derive(Serialize)]
+struct AudienceBody<'a> {
+    audience: &'a str,
+}
+
 #[derive(Deserialize)]
 struct Roles {
     roles: Vec<String>,
@@ -383,16 +388,29 @@ impl Client {
     /// `POST /v1/auth/login` (with `totp_code` when the account has TOTP); on success
     /// the client uses the new token from then on.
     pub async fn login(&self, username: &str, password: &str, totp_code: Option<&str>) -> Result<TokenResponse> {
+        self.login_for_audience(username, password, totp_code, None).await
+    }
+
+    /// [`Client::login`] for a token bound to one app: with `Some(audience)` the token
+    /// carries `aud` and validation for another audience refuses it.
+    pub async fn login_for_audience(
+        &self,
+        username: &str,
+        password: &str,
+        totp_code: Option<&str>,
+        audience: Option<&str>,
+    ) -> Result<TokenResponse> {
         #[derive(Serialize)]
         struct Body<'a> {
             username: &'a str,
             password: &'a str,
             #[serde(skip_serializing_if = "Option::is_none")]
             totp_code: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            audience: Option<&'a str>,
         }
-        let r: TokenResponse = self
-            .call(Method::POST, &["v1", "auth", "login"], &[], Some(&Body { username, password, totp_code }), Auth::None)
-            .await?;
+        let body = Body { username, password, totp_code, audience };
+        let r: TokenResponse = self.call(Method::POST, &["v1", "auth", "login"], &[], Some(&body), Auth::None).await?;
         self.inner.token.set(Some(r.token.clone()));
         Ok(r)
     }
@@ -404,9 +422,17 @@ impl Client {
         Ok(())
     }
 
-    /// `POST /v1/auth/renew`: a fresh token; the old one is revoked and replaced here.
+    /// `POST /v1/auth/renew`: a fresh token for the same session; the old one is
+    /// revoked and replaced here.
     pub async fn renew(&self) -> Result<TokenResponse> {
-        let r: TokenResponse = self.call::<_, ()>(Method::POST, &["v1", "auth", "renew"], &[], None, Auth::Bearer).await?;
+        self.renew_for_audience(None).await
+    }
+
+    /// [`Client::renew`] asking for a token bound to `audience` (the server never
+    /// moves a token that already has one to another audience).
+    pub async fn renew_for_audience(&self, audience: Option<&str>) -> Result<TokenResponse> {
+        let body = audience.map(|audience| AudienceBody { audience });
+        let r: TokenResponse = self.call(Method::POST, &["v1", "auth", "renew"], &[], body.as_ref(), Auth::Bearer).await?;
         self.inner.token.set(Some(r.token.clone()));
         Ok(r)
     }
@@ -429,8 +455,15 @@ impl Client {
     }
 
     /// `POST /v1/auth/totp/enroll`: a new TOTP secret, active only once confirmed.
-    pub async fn totp_enroll(&self) -> Result<TotpEnrollment> {
-        self.call::<_, ()>(Method::POST, &["v1", "auth", "totp", "enroll"], &[], None, Auth::Bearer).await
+    /// Needs the account's current password (step-up; without it the server answers
+    /// 403).
+    pub async fn totp_enroll(&self, current_password: &str) -> Result<TotpEnrollment> {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            current_password: &'a str,
+        }
+        self.call(Method::POST, &["v1", "auth", "totp", "enroll"], &[], Some(&Body { current_password }), Auth::Bearer)
+            .await
     }
 
     /// `POST /v1/auth/totp/confirm`: turns TOTP on with a current code.
@@ -447,12 +480,21 @@ impl Client {
     /// `POST /v1/token/validate` (no bearer needed): the token's claims if the server
     /// says it is valid (signature, expiry, not revoked, account active), else `None`.
     pub async fn validate(&self, token: &str) -> Result<Option<ValidToken>> {
+        self.validate_for_audience(token, None).await
+    }
+
+    /// [`Client::validate`] for one app: a token minted for another audience is
+    /// invalid (a token without `aud` is valid for any audience).
+    pub async fn validate_for_audience(&self, token: &str, audience: Option<&str>) -> Result<Option<ValidToken>> {
         #[derive(Serialize)]
         struct Body<'a> {
             token: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            audience: Option<&'a str>,
         }
-        let raw: ValidateRaw =
-            self.call(Method::POST, &["v1", "token", "validate"], &[], Some(&Body { token }), Auth::None).await?;
+        let raw: ValidateRaw = self
+            .call(Method::POST, &["v1", "token", "validate"], &[], Some(&Body { token, audience }), Auth::None)
+            .await?;
         if !raw.valid {
             return Ok(None);
         }
@@ -469,7 +511,13 @@ impl Client {
     /// `POST /v1/accounts/{id}/token`: a system account's new token; its previous one
     /// is revoked.
     pub async fn issue_service_token(&self, account_id: &str) -> Result<IssuedToken> {
-        self.call::<_, ()>(Method::POST, &["v1", "accounts", account_id, "token"], &[], None, Auth::Bearer).await
+        self.issue_service_token_for_audience(account_id, None).await
+    }
+
+    /// [`Client::issue_service_token`] for a token bound to `audience`.
+    pub async fn issue_service_token_for_audience(&self, account_id: &str, audience: Option<&str>) -> Result<IssuedToken> {
+        let body = audience.map(|audience| AudienceBody { audience });
+        self.call(Method::POST, &["v1", "accounts", account_id, "token"], &[], body.as_ref(), Auth::Bearer).await
     }
 
     /// `GET /v1/accounts/{id}/tokens`: the account's tokens (metadata only).

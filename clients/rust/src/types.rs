@@ -64,7 +64,7 @@ impl AccountStatus {
 }
 
 /// The only shape accounts take in responses.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     /// UUID.
     pub id: String,
@@ -155,7 +155,7 @@ pub struct IssuedToken {
 }
 
 /// One row of `GET /v1/accounts/{id}/tokens`: metadata, never the token itself.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenInfo {
     /// Token id.
     pub jti: String,
@@ -168,7 +168,7 @@ pub struct TokenInfo {
 }
 
 /// The claims the server reports for a valid token (`POST /v1/token/validate`).
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ValidToken {
     /// Account id.
     pub sub: String,
@@ -184,6 +184,9 @@ pub struct ValidToken {
     pub issued_at: Time,
     /// Expiry time.
     pub expires_at: Time,
+    /// The app the token was minted for, when it is bound to one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
 }
 
 /// `POST /v1/auth/totp/enroll` answer (base32 secret, SHA1, 6 digits, 30 s).
@@ -224,14 +227,14 @@ pub struct JwkSet {
 }
 
 /// `GET /v1/health`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
     /// `ok`, or `sealed` while the vault is sealed.
     pub status: String,
 }
 
 /// `GET /v1/vault/status`, `seal`, `unseal`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VaultStatus {
     /// Whether the vault is sealed.
     pub sealed: bool,
@@ -270,7 +273,7 @@ pub struct SetPgCreds {
 }
 
 /// One entry of `GET /v1/pgcreds`: a credential the caller may read (never the password).
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PgCredsSummary {
     /// The system account the credential belongs to.
     pub account_id: String,
@@ -287,7 +290,7 @@ pub struct PgCredsSummary {
 }
 
 /// A grant: a token delegate of a system account, or a reader of its credential metadata.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
     /// The grantee's account id.
     pub grantee_id: String,
@@ -315,7 +318,7 @@ pub struct AuditQuery {
 }
 
 /// One audit row.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditEvent {
     /// Row id.
     pub id: i64,
@@ -339,7 +342,7 @@ pub struct AuditEvent {
 }
 
 /// One page of `GET /v1/audit`, newest first.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditPage {
     /// The events.
     pub events: Vec<AuditEvent>,
@@ -370,7 +373,7 @@ pub struct EvaluateRequest {
 }
 
 /// `POST /v1/policy/evaluate` answer.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvaluateResponse {
     /// `allow` or `deny`.
     pub effect: String,

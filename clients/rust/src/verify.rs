@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::types::{AccountType, JwkSet};
 use crate::Error;
@@ -39,7 +39,7 @@ impl VerifyOptions {
 }
 
 /// The claims of a token that verified.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     /// Issuer.
     pub iss: String,
@@ -58,6 +58,12 @@ pub struct Claims {
     pub account_type: AccountType,
     /// The account's username.
     pub username: String,
+    /// The audience the token is bound to (a string or a list), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<serde_json::Value>,
+    /// When the session's last primary authentication happened (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
 }
 
 /// The JWKS cache: keys by `kid`, and when they were last fetched.
