@@ -88,9 +88,16 @@ pub fn normalize(op: &str) -> String {
     out
 }
 
-pub async fn call(c: &Client, op: &str, a: &Value) -> R {
+/// Runs `op` with arguments `a` on client `c`; `issuer` is the server's token issuer
+/// (for `verify_locally`).
+pub async fn call(c: &Client, op: &str, a: &Value, issuer: &str) -> R {
     let a = if a.is_null() { &Value::Object(Default::default()) } else { a };
     match normalize(op).as_str() {
+        "get_token" => Ok(c.token().map(|t| secret(&t)).unwrap_or(Value::Null)),
+        "set_token" => {
+            c.set_token(opt_s(a, &["token"]).map(SecretString::from));
+            Ok(Value::Null)
+        }
         "health" => to_json(c.health().await?),
         "public_key" => to_json(c.public_key().await?),
         "jwks" => to_json(c.jwks().await?),
@@ -230,7 +237,7 @@ pub async fn call(c: &Client, op: &str, a: &Value) -> R {
         "seal" | "seal_vault" | "vault_seal" => to_json(c.seal().await?),
         "unseal" | "unseal_vault" | "vault_unseal" => to_json(c.unseal(&s(a, &["passphrase"])?).await?),
         "verify_locally" => {
-            let mut opts = VerifyOptions::new(s(a, &["issuer"])?);
+            let mut opts = VerifyOptions::new(s(a, &["issuer"]).unwrap_or_else(|_| issuer.to_owned()));
             if let Some(aud) = opt_s(a, &["audience", "aud"]) {
                 opts = opts.with_audience(aud);
             }
