@@ -19,8 +19,14 @@ fi
 # shellcheck disable=SC2086
 dpkg-query -W $pkgs >&2
 start=$(date +%s)
-sbcl --noinform --non-interactive \
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+# The compiler's notes are many; show them only when the build fails.
+if ! sbcl --noinform --non-interactive \
   --eval '(require :asdf)' \
   --eval '(asdf:initialize-source-registry `(:source-registry (:directory ,(truename "clients/lisp/")) :inherit-configuration))' \
-  --eval '(asdf:load-system :mcias-client/tests)' >/dev/null
+  --eval '(asdf:load-system :mcias-client/tests)' >"$log" 2>&1; then
+  tail -n 60 "$log" >&2
+  exit 1
+fi
 echo "clients-lisp: compiled in $(( $(date +%s) - start )) s" >&2
