@@ -390,9 +390,6 @@ and [] all as NIL, so an expected false, null or [] matches NIL."
 
 ;;; ---- Lisp-specific live checks ----------------------------------------------------
 
-(defun b64url (string)
-  (string-right-trim "=" (substitute #\_ #\/ (substitute #\- #\+ (cl-base64:string-to-base64-string string)))))
-
 (defun admin-client ()
   (let ((c (make-client (field *server* "url") :ca-file *ca-file*)))
     (login c (field *server* "admin_username") (make-secret (field *server* "admin_password")))

@@ -123,3 +123,10 @@
     (let ((bad (copy-seq sig)))
       (setf (aref bad 10) (logxor 1 (aref bad 10)))
       (is-false (ironclad:verify-signature pub empty bad)))))
+
+(test every-exported-symbol-has-a-docstring
+  (do-external-symbols (s :mcias-client)
+    (is (or (and (fboundp s) (documentation s 'function))
+            (and (find-class s nil) (documentation s 'type))
+            (and (boundp s) (documentation s 'variable)))
+        "~S has no docstring" s)))
