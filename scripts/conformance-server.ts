@@ -2,7 +2,7 @@
  * The body of scripts/conformance-server (SPEC §14): one real, compiled MCIAS server for
  * a client library's conformance run. Prints one JSON line on stdout:
  *
- *   {"url","ca_file","admin_username","admin_password","unseal_passphrase","unseal_burst","pid"}
+ *   {"url","ca_file","issuer","admin_username","admin_password","unseal_passphrase","unseal_burst","pid"}
  *
  * and stops the server (SIGTERM, then removes the temp directory) when stdin reaches
  * EOF or on SIGTERM/SIGINT. Server log lines go to stderr only with
@@ -23,6 +23,7 @@ const BIN = process.env.MCIAS_BIN || join(ROOT, "bin/mcias");
 const VERBOSE = process.env.MCIAS_CONFORMANCE_VERBOSE === "1";
 const PASS_ENV = "MCIAS_CONFORMANCE_PASSPHRASE";
 const UNSEAL_BURST = 6;
+const ISSUER = "https://mcias.conformance.test";
 
 const fail = (msg: string): never => {
   process.stderr.write(`conformance-server: ${msg}\n`);
@@ -56,7 +57,7 @@ tls_key = "server.key"
 path = "mcias.db"
 
 [tokens]
-issuer = "https://mcias.conformance.test"
+issuer = "${ISSUER}"
 
 [argon2]
 time = 2
@@ -165,6 +166,7 @@ void proc.exited.then((code) => {
 process.stdout.write(JSON.stringify({
   url,
   ca_file: caFile,
+  issuer: ISSUER,
   admin_username: "admin",
   admin_password: adminPassword,
   unseal_passphrase: passphrase,
