@@ -32,10 +32,14 @@ returns the process (or NIL) and the parsed line."
         (let* ((script (namestring (merge-pathnames "scripts/conformance-server" (repo-root))))
                (p (sb-ext:run-program script '() :input :stream :output :stream :error t
                                                  :wait nil :directory (namestring (repo-root)))))
-          (let ((line (read-line (sb-ext:process-output p) nil nil)))
+          ;; A script that never prints must not hang the run.
+          (let ((line (handler-case (sb-sys:with-deadline (:seconds 120)
+                                      (read-line (sb-ext:process-output p) nil nil))
+                        (sb-sys:deadline-timeout () nil))))
             (unless line
+              (ignore-errors (sb-ext:process-kill p 9))
               (sb-ext:process-wait p)
-              (error "scripts/conformance-server printed nothing (is bin/mcias built?)"))
+              (error "scripts/conformance-server printed nothing within 120 s (is bin/mcias built?)"))
             (values p (parse-json line)))))))
 
 (defun stop-server (p)

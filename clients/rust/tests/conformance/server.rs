@@ -36,16 +36,22 @@ impl Server {
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", script.display()))?;
         let stdin = child.stdin.take();
-        let mut line = String::new();
-        let read = BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line);
-        match read {
-            Ok(n) if n > 0 => {}
+        // Read the line on a thread so that a script that never prints cannot hang the run.
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let n = BufReader::new(stdout).read_line(&mut line).unwrap_or(0);
+            let _ = tx.send((n, line));
+        });
+        let line = match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok((n, line)) if n > 0 => line,
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err("scripts/conformance-server printed nothing (is bin/mcias built?)".into());
+                return Err("scripts/conformance-server printed nothing within 120 s (is bin/mcias built?)".into());
             }
-        }
+        };
         let info = serde_json::from_str(line.trim()).map_err(|e| format!("conformance-server output: {e}"))?;
         Ok(Server { info, child: Some(child), stdin })
     }
