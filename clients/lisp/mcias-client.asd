@@ -18,7 +18,7 @@ conditions, local Ed25519 token verification."
 
 (defsystem "mcias-client/tests"
   :description "Unit tests and the shared conformance cases against a real server."
-  :depends-on ("mcias-client" "fiveam")
+  :depends-on ("mcias-client" "fiveam" (:require "sb-bsd-sockets"))
   :pathname "tests/"
   :serial t
   :components ((:file "package")

@@ -130,3 +130,20 @@
             (and (find-class s nil) (documentation s 'type))
             (and (boundp s) (documentation s 'variable)))
         "~S has no docstring" s)))
+
+(test a-server-that-never-answers-is-a-transport-error-after-the-timeout
+  ;; A socket that accepts and never answers: plain HTTP and the TLS handshake both time out.
+  (let ((srv (make-instance 'sb-bsd-sockets:inet-socket :type :stream :protocol :tcp)))
+    (unwind-protect
+         (progn
+           (sb-bsd-sockets:socket-bind srv #(127 0 0 1) 0)
+           (sb-bsd-sockets:socket-listen srv 5)
+           (let ((port (nth-value 1 (sb-bsd-sockets:socket-name srv))))
+             (dolist (scheme '("http" "https"))
+               (let ((c (make-client (format nil "~A://127.0.0.1:~D" scheme port) :timeout 1))
+                     (start (get-internal-real-time)))
+                 (handler-case (progn (health c) (fail "~A: no error" scheme))
+                   (mcias-transport-error (e)
+                     (is (search "timed out" (princ-to-string e)))
+                     (is (< (/ (- (get-internal-real-time) start) internal-time-units-per-second) 10))))))))
+      (sb-bsd-sockets:socket-close srv))))

@@ -62,3 +62,24 @@ fn builder_refuses_plain_http_to_remote_hosts_and_bad_cas() {
     ));
     assert!(Client::new("http://127.0.0.1:8080").is_ok());
 }
+
+#[tokio::test]
+async fn a_server_that_never_answers_is_a_transport_error_after_the_timeout() {
+    // The kernel completes the connection (backlog); nothing ever answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    for scheme in ["http", "https"] {
+        let c = Client::builder(format!("{scheme}://127.0.0.1:{port}"))
+            .timeout(std::time::Duration::from_secs(1))
+            .token(TOKEN)
+            .build()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let e = c.me().await.unwrap_err();
+        assert!(matches!(e, Error::Transport { status: None, .. }), "{scheme}: {e:?}");
+        assert!(e.to_string().contains("timed out"), "{scheme}: {e}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        assert_clean(&format!("{e} {e:?}"));
+    }
+    drop(listener);
+}
