@@ -147,3 +147,44 @@
                      (is (search "timed out" (princ-to-string e)))
                      (is (< (/ (- (get-internal-real-time) start) internal-time-units-per-second) 10))))))))
       (sb-bsd-sockets:socket-close srv))))
+
+(defun one-shot-server (bodies)
+  "Serves each body once, in order, as a 200 JSON answer on plain HTTP over loopback
+(a stand-in for a server of another version); returns its base URL and the socket."
+  (let ((srv (make-instance 'sb-bsd-sockets:inet-socket :type :stream :protocol :tcp)))
+    (sb-bsd-sockets:socket-bind srv #(127 0 0 1) 0)
+    (sb-bsd-sockets:socket-listen srv 5)
+    (sb-thread:make-thread
+     (lambda ()
+       (ignore-errors
+        (dolist (body bodies)
+          (let* ((s (sb-bsd-sockets:socket-accept srv))
+                 (stream (sb-bsd-sockets:socket-make-stream s :input t :output t :element-type :default
+                                                              :external-format :latin-1 :buffering :full)))
+            ;; Read the request head.
+            (loop for line = (read-line stream nil "")
+                  until (string= (string-right-trim '(#\Return) line) ""))
+            (format stream "HTTP/1.1 200 OK~C~Ccontent-type: application/json~C~Ccontent-length: ~D~C~Cconnection: close~C~C~C~C~A"
+                    #\Return #\Newline #\Return #\Newline (length body) #\Return #\Newline
+                    #\Return #\Newline #\Return #\Newline body)
+            (finish-output stream)
+            (sb-bsd-sockets:socket-close s))))))
+    (values (format nil "http://127.0.0.1:~D" (nth-value 1 (sb-bsd-sockets:socket-name srv))) srv)))
+
+(test unknown-fields-are-ignored-and-missing-ones-are-an-error
+  (multiple-value-bind (url srv)
+      (one-shot-server
+       (list "{\"id\":\"i\",\"username\":\"alice\",\"account_type\":\"human\",\"status\":\"active\",\"roles\":[],\"tags\":[],\"totp_enabled\":false,\"created_at\":\"t\",\"updated_at\":\"t\",\"added_later\":{\"x\":1}}"
+             "{\"id\":\"i\",\"account_type\":\"human\",\"status\":\"active\",\"roles\":[],\"tags\":[],\"totp_enabled\":false,\"created_at\":\"t\",\"updated_at\":\"t\"}"
+             "not json"))
+    (unwind-protect
+         (let ((c (make-client url :token +token+ :timeout 10)))
+           (is (string= "alice" (field (me c) "username")))
+           (handler-case (progn (me c) (fail "missing field accepted"))
+             (mcias-transport-error (e)
+               (is (search "missing field username" (princ-to-string e)))))
+           (handler-case (progn (me c) (fail "non-JSON accepted"))
+             (mcias-transport-error (e)
+               (is (search "not JSON" (princ-to-string e)))
+               (is (null (search "c2VjcmV0" (princ-to-string e)))))))
+      (sb-bsd-sockets:socket-close srv))))

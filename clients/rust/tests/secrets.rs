@@ -83,3 +83,42 @@ async fn a_server_that_never_answers_is_a_transport_error_after_the_timeout() {
     }
     drop(listener);
 }
+
+/// Serves each body once, in order, on plain HTTP over loopback (a stand-in for a
+/// server of another version), and returns its base URL.
+fn one_shot_server(bodies: Vec<&'static str>) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for body in bodies {
+            let Ok((mut s, _)) = listener.accept() else { return };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn unknown_fields_are_ignored_and_missing_ones_are_an_error() {
+    const FULL: &str = r#"{"id":"i","username":"alice","account_type":"human","status":"active","roles":[],"tags":[],"totp_enabled":false,"created_at":"t","updated_at":"t","added_later":{"x":1}}"#;
+    const MISSING: &str = r#"{"id":"i","account_type":"human","status":"active","roles":[],"tags":[],"totp_enabled":false,"created_at":"t","updated_at":"t"}"#;
+    const WRONG_TYPE: &str = r#"{"token":12345,"expires_at":"t"}"#;
+    let url = one_shot_server(vec![FULL, MISSING, WRONG_TYPE]);
+    let c = Client::builder(url).token(TOKEN).build().unwrap();
+    assert_eq!(c.me().await.unwrap().username, "alice");
+    let e = c.me().await.unwrap_err();
+    assert!(matches!(e, Error::Transport { status: Some(200), .. }), "{e:?}");
+    assert!(e.to_string().contains("missing field `username`"), "{e}");
+    // A wrong type is reported by position, never by quoting the value.
+    let e = c.login("alice", PASSWORD, None).await.unwrap_err();
+    assert!(matches!(e, Error::Transport { status: Some(200), .. }), "{e:?}");
+    assert!(!e.to_string().contains("12345"), "{e}");
+    assert_clean(&format!("{e} {e:?}"));
+}
