@@ -215,15 +215,20 @@ username stays reserved."
 
 ;;; Delegates
 
+(defparameter +grant-fields+ '("grantee_id" "username" "granted_at"))
+
+(defun grant (what object)
+  (require-fields what object +grant-fields+))
+
 (defun list-delegates (client id)
   "GET /v1/accounts/{id}/token/delegates: grant tables (grantee_id, username, granted_at)."
-  (request client :get (list "v1" "accounts" id "token" "delegates")))
+  (each #'grant "GET delegates" (request client :get (list "v1" "accounts" id "token" "delegates"))))
 
 (defun grant-delegate (client id grantee-id)
   "POST /v1/accounts/{id}/token/delegates: lets GRANTEE-ID manage the system
 account's token."
-  (request client :post (list "v1" "accounts" id "token" "delegates")
-           :body (json-object "grantee_id" grantee-id)))
+  (grant "POST delegates" (request client :post (list "v1" "accounts" id "token" "delegates")
+                                  :body (json-object "grantee_id" grantee-id))))
 
 (defun revoke-delegate (client id grantee-id)
   "DELETE /v1/accounts/{id}/token/delegates/{grantee_id}."
@@ -255,12 +260,12 @@ port, database, username; never passwords)."
 
 (defun list-pgcreds-access (client id)
   "GET /v1/accounts/{id}/pgcreds/access: who may read the metadata."
-  (request client :get (list "v1" "accounts" id "pgcreds" "access")))
+  (each #'grant "GET pgcreds access" (request client :get (list "v1" "accounts" id "pgcreds" "access"))))
 
 (defun grant-pgcreds-access (client id grantee-id)
   "POST /v1/accounts/{id}/pgcreds/access: lets GRANTEE-ID read the metadata."
-  (request client :post (list "v1" "accounts" id "pgcreds" "access")
-           :body (json-object "grantee_id" grantee-id)))
+  (grant "POST pgcreds access" (request client :post (list "v1" "accounts" id "pgcreds" "access")
+                                       :body (json-object "grantee_id" grantee-id))))
 
 (defun revoke-pgcreds-access (client id grantee-id)
   "DELETE /v1/accounts/{id}/pgcreds/access/{grantee_id}."

@@ -448,6 +448,32 @@ and [] all as NIL, so an expected false, null or [] matches NIL."
       (is (null (field (validate-token c (client-token bound) :audience "app-y") "valid")))
       (is (eq t (field (validate-token c (client-token bound) :audience "app-x") "valid"))))))
 
+(test lisp-delegates-and-pgcreds-access-grants
+  (let* ((c (admin-client))
+         (svc (create-account c :username "lisp-svc" :account-type "system"))
+         (svc-id (gethash "id" svc))
+         (h (create-account c :username "lisp-human" :password (make-secret "lisp-human-password-1")))
+         (h-id (gethash "id" h)))
+    (is (string= h-id (field (grant-delegate c svc-id h-id) "grantee_id")))
+    (is (some (lambda (g) (string= h-id (field g "grantee_id"))) (list-delegates c svc-id)))
+    ;; The delegate may now issue the system account's token.
+    (let ((d (make-client (field *server* "url") :ca-file *ca-file*)))
+      (login d "lisp-human" "lisp-human-password-1")
+      (is (stringp (reveal (field (issue-service-token d svc-id) "token"))))
+      (revoke-delegate c svc-id h-id)
+      (is (null (list-delegates c svc-id)))
+      (signals mcias-forbidden (issue-service-token d svc-id))
+      (set-pgcreds c svc-id :host "db" :port 5432 :database "d" :username "u" :password (make-secret "pg-password-123"))
+      (signals mcias-forbidden (get-pgcreds d svc-id))
+      (is (string= h-id (field (grant-pgcreds-access c svc-id h-id) "grantee_id")))
+      (is (= 1 (length (list-pgcreds-access c svc-id))))
+      ;; A grantee reads the metadata, never the password.
+      (let ((pg (get-pgcreds d svc-id)))
+        (is (string= "db" (field pg "host")))
+        (is (null (nth-value 1 (gethash "password" pg)))))
+      (revoke-pgcreds-access c svc-id h-id)
+      (is (null (list-pgcreds-access c svc-id))))))
+
 (test totp-helper-matches-rfc-6238
   (is (string= "287082" (totp "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" 59)))
   (is (string= "081804" (totp "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" 1111111109))))

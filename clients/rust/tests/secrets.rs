@@ -122,3 +122,12 @@ async fn unknown_fields_are_ignored_and_missing_ones_are_an_error() {
     assert!(!e.to_string().contains("12345"), "{e}");
     assert_clean(&format!("{e} {e:?}"));
 }
+
+#[test]
+fn client_is_send_sync_and_clone() {
+    fn check<T: Send + Sync + Clone + 'static>() {}
+    check::<Client>();
+    check::<mcias_client::TokenHolder>();
+    fn error_is_std_error<E: std::error::Error + Send + Sync + 'static>() {}
+    error_is_std_error::<Error>();
+}
