@@ -13,7 +13,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Instant;
 
-use mcias_client::{Client, Error, ExposeSecret, VerifyOptions};
+use mcias_client::{Client, CreateAccount, Error, ExposeSecret, SecretString, SetPgCreds, VerifyOptions};
 use serde_json::Value;
 
 /// Optional features of the case format this client implements.
@@ -94,6 +94,7 @@ async fn run(filter: &[String]) -> (usize, usize, usize) {
         ("rust_wrong_ca_is_refused", Box::pin(wrong_ca(&env))),
         ("rust_verify_locally_signature_and_claims", Box::pin(verify_checks(&env))),
         ("rust_clones_share_token_concurrently", Box::pin(concurrent(&env))),
+        ("rust_delegates_and_pgcreds_access_grants", Box::pin(grants(&env))),
     ];
     for (name, fut) in extra {
         if !wanted(name) {
@@ -225,4 +226,58 @@ async fn concurrent(env: &runner::Env<'_>) -> Result<(), String> {
         Err(Error::Unauthorized(_)) => Ok(()),
         other => Err(format!("a clone's set_token(None) should clear the shared token: {other:?}")),
     }
+}
+
+/// Delegates may issue a system account's token until revoked; pgcreds access grants
+/// expose the metadata, never the password.
+async fn grants(env: &runner::Env<'_>) -> Result<(), String> {
+    let s = |e: Error| e.to_string();
+    let (c, user, pass) = admin(env)?;
+    c.login(&user, &pass, None).await.map_err(s)?;
+    let svc = c.create_account(&CreateAccount::system("rust-svc")).await.map_err(s)?;
+    let h = c.create_account(&CreateAccount::human("rust-human", "rust-human-password-1")).await.map_err(s)?;
+    let g = c.grant_delegate(&svc.id, &h.id).await.map_err(s)?;
+    if g.grantee_id != h.id || g.username != "rust-human" {
+        return Err(format!("grant {g:?}"));
+    }
+    if !c.list_delegates(&svc.id).await.map_err(s)?.iter().any(|g| g.grantee_id == h.id) {
+        return Err("delegate not listed".into());
+    }
+    let d = Client::builder(env.info["url"].as_str().unwrap_or_default()).ca_pem(env.ca_pem.to_vec()).build().map_err(s)?;
+    d.login("rust-human", "rust-human-password-1", None).await.map_err(s)?;
+    d.issue_service_token(&svc.id).await.map_err(|e| format!("delegate cannot issue: {e}"))?;
+    c.revoke_delegate(&svc.id, &h.id).await.map_err(s)?;
+    if !c.list_delegates(&svc.id).await.map_err(s)?.is_empty() {
+        return Err("delegate still listed".into());
+    }
+    if !matches!(d.issue_service_token(&svc.id).await, Err(Error::Forbidden(_))) {
+        return Err("revoked delegate still issues".into());
+    }
+    let creds = SetPgCreds {
+        host: "db".into(),
+        port: 5432,
+        database: "d".into(),
+        username: "u".into(),
+        password: SecretString::from("pg-password-123"),
+    };
+    c.set_pgcreds(&svc.id, &creds).await.map_err(s)?;
+    if !matches!(d.get_pgcreds(&svc.id).await, Err(Error::Forbidden(_))) {
+        return Err("pgcreds readable without a grant".into());
+    }
+    c.grant_pgcreds_access(&svc.id, &h.id).await.map_err(s)?;
+    if c.list_pgcreds_access(&svc.id).await.map_err(s)?.len() != 1 {
+        return Err("grant not listed".into());
+    }
+    let pg = d.get_pgcreds(&svc.id).await.map_err(s)?;
+    if pg.host != "db" || pg.password.is_some() {
+        return Err(format!("grantee read {pg:?}"));
+    }
+    if c.get_pgcreds(&svc.id).await.map_err(s)?.password.map(|p| p.expose_secret().to_owned()).as_deref() != Some("pg-password-123") {
+        return Err("admin does not read the password".into());
+    }
+    c.revoke_pgcreds_access(&svc.id, &h.id).await.map_err(s)?;
+    if !c.list_pgcreds_access(&svc.id).await.map_err(s)?.is_empty() {
+        return Err("grant still listed".into());
+    }
+    Ok(())
 }
