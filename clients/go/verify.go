@@ -16,7 +16,7 @@ import (
 type Claims struct {
 	Issuer      string   `json:"iss"`
 	Subject     string   `json:"sub"`
-	Audience    []string `json:"aud,omitempty"`
+	Audience    Audience `json:"aud,omitempty"`
 	IssuedAt    int64    `json:"iat"`
 	Expiry      int64    `json:"exp"`
 	AuthTime    int64    `json:"auth_time,omitempty"`
@@ -24,6 +24,24 @@ type Claims struct {
 	Username    string   `json:"username"`
 	AccountType string   `json:"account_type"`
 	Roles       []string `json:"roles"`
+}
+
+// Audience is the `aud` claim: one string or an array of them on the wire.
+type Audience []string
+
+// UnmarshalJSON accepts a string or an array of strings.
+func (a *Audience) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*a = Audience{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*a = many
+	return nil
 }
 
 // Leeway is the clock skew VerifyLocally tolerates on exp and iat (SPEC §2).
@@ -36,9 +54,9 @@ const minRefresh = 30 * time.Second
 // keyCache holds the server's JWKS, fetched on first use and again when a token
 // names a kid it does not know.
 type keyCache struct {
-	mu      sync.Mutex
-	set     *jose.JSONWebKeySet
-	fetched time.Time
+	mu   sync.Mutex
+	set  *jose.JSONWebKeySet
+	miss time.Time // when an unknown kid last caused a fetch
 }
 
 // VerifyLocally checks token without asking the server: header alg EdDSA with a kid
@@ -104,7 +122,7 @@ func (c *Client) VerifyLocally(ctx context.Context, token string) (*Claims, erro
 	if c.audience != "" && len(std.Audience) > 0 && !std.Audience.Contains(c.audience) {
 		return nil, bad("audience mismatch")
 	}
-	out.Audience = std.Audience
+	out.Audience = Audience(std.Audience)
 	return &out, nil
 }
 
@@ -128,14 +146,16 @@ func (c *Client) keyFor(ctx context.Context, kid string) (*jose.JSONWebKey, erro
 	if key := find(); key != nil {
 		return key, nil
 	}
-	if k.set != nil && time.Since(k.fetched) < minRefresh {
-		return nil, nil
+	if k.set != nil {
+		if !k.miss.IsZero() && time.Since(k.miss) < minRefresh {
+			return nil, nil
+		}
+		k.miss = time.Now()
 	}
 	var set jose.JSONWebKeySet
 	if err := c.do(ctx, call{method: "GET", path: "/.well-known/jwks.json", noAuth: true, out: &set, required: []string{"keys"}}); err != nil {
 		return nil, err
 	}
 	k.set = &set
-	k.fetched = time.Now()
 	return find(), nil
 }
