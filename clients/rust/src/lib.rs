@@ -806,3 +806,8 @@ impl WithoutUrl for reqwest::Error {
         }
     }
 }
+
+/// The README's examples, compiled as doctests so that they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
