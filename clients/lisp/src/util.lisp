@@ -13,6 +13,9 @@ as #<SECRET [REDACTED]>; REVEAL returns the string."))
   (print-unreadable-object (s stream :type t)
     (write-string "[REDACTED]" stream)))
 
+(defmethod describe-object ((s secret) stream)
+  (format stream "~S~%  A secret string; REVEAL returns it.~%" s))
+
 (defun make-secret (string)
   "Wraps STRING in a SECRET (a SECRET is returned as is; NIL stays NIL)."
   (etypecase string

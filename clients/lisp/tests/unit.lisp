@@ -27,6 +27,7 @@
     (is (string= "hunter2-hunter2" (reveal s)))
     (is (null (search "hunter2" (prin1-to-string s))))
     (is (null (search "hunter2" (prin1-to-string (list s)))))
+    (is (null (search "hunter2" (with-output-to-string (out) (describe s out)))))
     (is (string= "plain" (reveal "plain")))
     ;; A SECRET encodes as its string in a request body.
     (is (string= "{\"password\":\"hunter2-hunter2\"}" (to-json (json-object "password" s))))))
