@@ -72,7 +72,8 @@ pub enum Error {
     /// the token).
     #[error("invalid token: {0}")]
     InvalidToken(String),
-    /// The client could not be built: a bad URL or CA file.
+    /// The client could not be built (a bad URL or CA file), or a call got an unusable
+    /// argument (an empty, `.` or `..` id); nothing was sent.
     #[error("invalid configuration: {0}")]
     Config(String),
 }

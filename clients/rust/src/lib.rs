@@ -277,11 +277,7 @@ impl Client {
             for s in segments {
                 // "." and ".." would be resolved away by the URL parser.
                 if s.is_empty() || *s == "." || *s == ".." {
-                    return Err(Error::BadRequest(ApiError {
-                        status: 0,
-                        code: "bad_request".into(),
-                        message: "invalid path parameter".into(),
-                    }));
+                    return Err(Error::Config("invalid path parameter (empty, \".\" or \"..\")".into()));
                 }
                 p.push(s);
             }

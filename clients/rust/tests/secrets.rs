@@ -131,3 +131,11 @@ fn client_is_send_sync_and_clone() {
     fn error_is_std_error<E: std::error::Error + Send + Sync + 'static>() {}
     error_is_std_error::<Error>();
 }
+
+#[tokio::test]
+async fn dot_segments_are_refused_before_sending() {
+    let c = Client::new("http://127.0.0.1:1").unwrap();
+    for id in ["", ".", ".."] {
+        assert!(matches!(c.get_account(id).await, Err(Error::Config(_))), "{id:?}");
+    }
+}
