@@ -228,9 +228,6 @@ struct ValidateRaw {
     rest: serde_json::Map<String, serde_json::Value>,
 }
 
-/// A response body of a call that returns nothing.
-struct Empty;
-
 impl Client {
     /// A builder for a client of the server at `base_url`, e.g. `https://auth.example.com:8443`.
     pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
@@ -350,9 +347,9 @@ impl Client {
         method: Method,
         segments: &[&str],
         body: Option<&B>,
-    ) -> Result<Empty> {
+    ) -> Result<()> {
         self.send(method, segments, &[], body, Auth::Bearer, &[]).await?;
-        Ok(Empty)
+        Ok(())
     }
 
     async fn get<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<T> {
@@ -447,7 +444,6 @@ impl Client {
         }
         self.call_empty(Method::PUT, &["v1", "auth", "password"], Some(&Body { current_password, new_password }))
             .await
-            .map(|_| ())
     }
 
     /// `POST /v1/auth/totp/enroll`: a new TOTP secret, active only once confirmed.
@@ -468,7 +464,7 @@ impl Client {
         struct Body<'a> {
             code: &'a str,
         }
-        self.call_empty(Method::POST, &["v1", "auth", "totp", "confirm"], Some(&Body { code })).await.map(|_| ())
+        self.call_empty(Method::POST, &["v1", "auth", "totp", "confirm"], Some(&Body { code })).await
     }
 
     // ---- tokens --------------------------------------------------------------------
@@ -501,7 +497,7 @@ impl Client {
 
     /// `DELETE /v1/token/{jti}`.
     pub async fn revoke_token(&self, jti: &str) -> Result<()> {
-        self.call_empty::<()>(Method::DELETE, &["v1", "token", jti], None).await.map(|_| ())
+        self.call_empty::<()>(Method::DELETE, &["v1", "token", jti], None).await
     }
 
     /// `POST /v1/accounts/{id}/token`: a system account's new token; its previous one
@@ -547,7 +543,7 @@ impl Client {
     /// `DELETE /v1/accounts/{id}`: soft delete; its tokens are revoked and the
     /// username stays reserved.
     pub async fn delete_account(&self, id: &str) -> Result<()> {
-        self.call_empty::<()>(Method::DELETE, &["v1", "accounts", id], None).await.map(|_| ())
+        self.call_empty::<()>(Method::DELETE, &["v1", "accounts", id], None).await
     }
 
     /// `PUT /v1/accounts/{id}/password` (admin): all its tokens are revoked.
@@ -556,12 +552,12 @@ impl Client {
         struct Body<'a> {
             password: &'a str,
         }
-        self.call_empty(Method::PUT, &["v1", "accounts", id, "password"], Some(&Body { password })).await.map(|_| ())
+        self.call_empty(Method::PUT, &["v1", "accounts", id, "password"], Some(&Body { password })).await
     }
 
     /// `DELETE /v1/accounts/{id}/totp` (admin): turns the account's TOTP off.
     pub async fn remove_totp(&self, id: &str) -> Result<()> {
-        self.call_empty::<()>(Method::DELETE, &["v1", "accounts", id, "totp"], None).await.map(|_| ())
+        self.call_empty::<()>(Method::DELETE, &["v1", "accounts", id, "totp"], None).await
     }
 
     // ---- roles and tags ------------------------------------------------------------
@@ -638,7 +634,6 @@ impl Client {
     pub async fn revoke_delegate(&self, id: &str, grantee_id: &str) -> Result<()> {
         self.call_empty::<()>(Method::DELETE, &["v1", "accounts", id, "token", "delegates", grantee_id], None)
             .await
-            .map(|_| ())
     }
 
     // ---- Postgres credentials ------------------------------------------------------
@@ -656,7 +651,7 @@ impl Client {
 
     /// `PUT /v1/accounts/{id}/pgcreds` (admin): the password is stored encrypted.
     pub async fn set_pgcreds(&self, id: &str, creds: &SetPgCreds) -> Result<()> {
-        self.call_empty(Method::PUT, &["v1", "accounts", id, "pgcreds"], Some(creds)).await.map(|_| ())
+        self.call_empty(Method::PUT, &["v1", "accounts", id, "pgcreds"], Some(creds)).await
     }
 
     /// `GET /v1/accounts/{id}/pgcreds/access`: who may read the metadata.
@@ -678,7 +673,6 @@ impl Client {
     pub async fn revoke_pgcreds_access(&self, id: &str, grantee_id: &str) -> Result<()> {
         self.call_empty::<()>(Method::DELETE, &["v1", "accounts", id, "pgcreds", "access", grantee_id], None)
             .await
-            .map(|_| ())
     }
 
     // ---- audit and policy ----------------------------------------------------------
@@ -775,7 +769,7 @@ fn shape_error(what: &str, status: StatusCode, e: &serde_json::Error) -> Error {
 /// A request that got no usable answer; the text is the cause chain (which names the
 /// URL at most, never headers or bodies).
 fn transport(what: &str, e: &reqwest::Error, status: Option<u16>) -> Error {
-    let mut msg = format!("{what}: {}", e.without_url_ref());
+    let mut msg = format!("{what}: {}", kind_text(e));
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {
         msg.push_str(": ");
@@ -785,21 +779,16 @@ fn transport(what: &str, e: &reqwest::Error, status: Option<u16>) -> Error {
     Error::Transport { message: msg, status }
 }
 
-trait WithoutUrl {
-    fn without_url_ref(&self) -> String;
-}
-
-impl WithoutUrl for reqwest::Error {
-    fn without_url_ref(&self) -> String {
-        if self.is_timeout() {
-            "timed out".into()
-        } else if self.is_connect() {
-            "cannot connect".into()
-        } else if self.is_body() || self.is_decode() {
-            "reading the response failed".into()
-        } else {
-            "request failed".into()
-        }
+/// What kind of failure a reqwest error is, without its URL.
+fn kind_text(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else if e.is_body() || e.is_decode() {
+        "reading the response failed"
+    } else {
+        "request failed"
     }
 }
 
