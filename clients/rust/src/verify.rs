@@ -191,6 +191,27 @@ mod tests {
     }
 
     #[test]
+    fn jwks_cache_refreshes_only_when_allowed() {
+        let mut cache = JwksCache::default();
+        assert!(cache.may_refresh(), "an empty cache fetches");
+        let set = crate::types::JwkSet {
+            keys: vec![crate::types::Jwk {
+                kty: "OKP".into(),
+                crv: "Ed25519".into(),
+                x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo".into(),
+                kid: "k1".into(),
+                key_use: Some("sig".into()),
+                alg: Some("EdDSA".into()),
+            }],
+        };
+        cache.replace(&set);
+        assert!(cache.keys.contains_key("k1"));
+        assert!(!cache.may_refresh(), "no refetch within MIN_REFRESH of a fetch");
+        cache.fetched_at = Some(Instant::now() - MIN_REFRESH);
+        assert!(cache.may_refresh(), "refetch once MIN_REFRESH has passed");
+    }
+
+    #[test]
     fn error_text_never_holds_the_token() {
         let token = format!("{}.{}.c2VjcmV0", b64(r#"{"alg":"EdDSA","kid":"k"}"#), b64(r#"{"sub":"x"}"#));
         let key = DecodingKey::from_ed_components("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo").unwrap();
