@@ -17,7 +17,7 @@ class Server:
     """One running conformance server and its JSON line."""
 
     def __init__(self) -> None:
-        self.proc = subprocess.Popen(  # noqa: S603 - our own script, no shell
+        self.proc = subprocess.Popen(
             [str(ROOT / "scripts" / "conformance-server")],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
