@@ -331,13 +331,23 @@ describe("sealed vault and the shared rate limit (own server)", () => {
     expect(res.file_descriptor_response.file_descriptor_proto.length).toBe(2);
   });
 
-  test("unseal over gRPC (wrong passphrase UNAUTHENTICATED), then SERVING; seal over gRPC, NOT_SERVING again", async () => {
+  test("unseal over gRPC (wrong passphrase UNAUTHENTICATED), then SERVING; seal over gRPC, NOT_SERVING again (Check and Watch)", async () => {
     expect(code(await zg.call("mcias.v1.VaultService/Unseal", { passphrase: "wrong-passphrase-here-x" }))).toEqual({ name: "UNAUTHENTICATED", mcias: "unauthorized" });
     expect((await zg.call("mcias.v1.VaultService/Unseal", { passphrase: PASS })).res).toEqual({ sealed: false });
     expect((await zg.call("grpc.health.v1.Health/Check", {})).res).toEqual({ status: "SERVING" });
     const tok = (await zg.call("mcias.v1.AuthService/Login", { username: "admin", password: ADMIN_PASSWORD })).res!.token;
+    // Health/Watch sees the change as it happens.
+    const hw = (zg.stub("grpc.health.v1.Health") as any).Watch({ service: "" });
+    const seen: string[] = [];
+    const notServing = new Promise<void>((resolve, reject) => {
+      hw.on("data", (m: any) => { seen.push(m.status); if (m.status === "NOT_SERVING") resolve(); });
+      hw.on("error", (e: any) => { if (e.code !== status.CANCELLED) reject(e); });
+    });
     expect(code(await zg.call("mcias.v1.VaultService/Seal", {}, { token: "not-a-token" }))).toEqual({ name: "UNAUTHENTICATED", mcias: "unauthorized" });
     expect((await zg.call("mcias.v1.VaultService/Seal", {}, { token: tok })).res).toEqual({ sealed: true });
+    await Promise.race([notServing, Bun.sleep(10_000).then(() => { throw new Error(`Health/Watch saw ${seen.join(",")}`); })]);
+    expect(seen).toEqual(["SERVING", "NOT_SERVING"]);
+    hw.cancel();
     expect((await zg.call("grpc.health.v1.Health/Check", {})).res).toEqual({ status: "NOT_SERVING" });
     const rows = await z.mcias(["db", "audit", "query", "--type", "vault_sealed", "--json"], { env: { MCIAS_TEST_PASSPHRASE: PASS } });
     expect(rows.stdout).toContain('"actor":"admin"');
