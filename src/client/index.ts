@@ -7,7 +7,7 @@
  * const me = await mcias.me();
  * ```
  */
-export { McIasClient, type McIasClientOptions } from "./client";
+export { McIasClient, type McIasClientOptions, type McIasApi } from "./client";
 /** The error classes every failed call throws (see each class). */
 export {
   McIasError, ApiError, BadRequestError, UnauthorizedError, ForbiddenError, NotFoundError,
