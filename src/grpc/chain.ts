@@ -5,7 +5,7 @@
  * composed once per RPC. The handler itself only converts messages and calls services.
  */
 import { status, type Metadata } from "@grpc/grpc-js";
-import { bearerToken } from "../api/plugins/auth";
+import { bearerToken } from "../http/bearer";
 import { AppError } from "../errors";
 import type { LimiterName, Limiters } from "../http/limiters";
 import type { Logger } from "../log";
