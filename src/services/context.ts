@@ -29,6 +29,7 @@ export interface Principal {
   tags: string[];
   /** The presented token, when the caller authenticated with one. */
   jti?: string;
+  tokenIssuedAt?: number;
   tokenExpiresAt?: number;
   /** The presented token's last primary authentication (ms) and audience (SPEC §18). */
   authTime?: number;

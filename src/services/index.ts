@@ -28,8 +28,9 @@ export function createServices(deps: ServiceDeps) {
   const serviceAccounts = createServiceAccountService(deps, audit, authz, tokens);
   const pgcreds = createPgCredService(deps, audit, authz);
   const policy = createPolicyService(deps, audit, authz, policyCache);
-  // id distinguishes this wiring from another in the same process (Elysia plugin dedup).
-  return { id: crypto.randomUUID(), deps, policyCache, authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds, maintenance };
+  // Services only: a face never receives the store, the vault or the clock (it asks a
+  // service). id distinguishes this wiring from another in the same process (Elysia plugin dedup).
+  return { id: crypto.randomUUID(), policyCache, authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds, maintenance };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -17,6 +17,18 @@ export const KEY_CHECK_AAD = "mcias:key-check:v1";
 export const KEY_CHECK_PLAINTEXT = "mcias key check v1";
 export const SIGNING_KEY_AAD = "mcias:signing-key:v1";
 
+/**
+ * What a sealed server still serves (SPEC §6), declared once: every face maps its
+ * routes onto these operations (REST paths in src/api/app.ts, the console's unseal
+ * page, gRPC's Health/Status/Unseal) and asks `openWhileSealed` / `services.vault.admits`.
+ */
+export const OPEN_WHILE_SEALED = ["health", "vault.status", "vault.unseal"] as const;
+export type SealedOperation = (typeof OPEN_WHILE_SEALED)[number];
+
+export function openWhileSealed(op: string | null | undefined): op is SealedOperation {
+  return op != null && (OPEN_WHILE_SEALED as readonly string[]).includes(op);
+}
+
 /** 127.0.0.0/8, ::1 and their v4-mapped forms. */
 export function isLoopback(ip: string | null): boolean {
   if (!ip) return false;
@@ -124,6 +136,9 @@ export function createVaultService(deps: ServiceDeps, audit: AuditService, authz
     },
 
     status: () => ({ sealed: vault.isSealed() }),
+    isSealed: () => vault.isSealed(),
+    /** Whether a request for `op` (null: any other operation) may be served now. */
+    admits: (op: string | null | undefined): boolean => !vault.isSealed() || openWhileSealed(op),
 
     async unseal(ctx: Ctx, passphrase: string): Promise<{ sealed: false }> {
       if (!vault.isSealed()) return { sealed: false };

@@ -14,7 +14,7 @@ export const systemRoutes = (s: Services, limiters: Limiters) =>
   new Elysia()
     .use(authPlugin(s))
     .get("/v1/health", ({ set }) => {
-      if (s.deps.vault.isSealed()) {
+      if (s.vault.isSealed()) {
         set.status = 503;
         return { status: "sealed" as const };
       }

@@ -35,7 +35,7 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
         const code = str(rc.form, "totp_code");
         try {
           const t = await s.auth.login(rc.ctx, { username, password: rc.form.get("password") ?? "", ...(code ? { totp_code: code } : {}) });
-          rc.cookies.push(sessionCookie(t.token, t.expires_at, s.deps.clock.now()));
+          rc.cookies.push(sessionCookie(t.token, s.tokens.secondsUntil(t.expires_at)));
           return rc.redirect("/");
         } catch (e) {
           if (e instanceof AppError && e.code === "unauthorized") {
@@ -54,11 +54,11 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
       },
     },
     {
-      method: "GET", path: "/unseal", opts: { anon: true, whileSealed: true },
+      method: "GET", path: "/unseal", opts: { anon: true, whileSealed: "vault.unseal" },
       handler: (rc) => rc.render("Unseal", unsealPage(rc.csrf)),
     },
     {
-      method: "POST", path: "/unseal", opts: { anon: true, whileSealed: true, back: "/unseal" },
+      method: "POST", path: "/unseal", opts: { anon: true, whileSealed: "vault.unseal", back: "/unseal" },
       handler: async (rc) => {
         limiters.check("unseal", rc.ctx.ip);
         try {
