@@ -13,6 +13,7 @@ import { createVault } from "./vault/vault";
 import { createUi } from "./ui";
 import { createTelemetry } from "./metrics/telemetry";
 import { createRouteMatcher } from "./http/routeTemplate";
+import { withClientIp } from "./http/requestInfo";
 
 export interface AppOptions {
   config: Config;
@@ -27,8 +28,11 @@ export interface App {
   store: Store;
   limiters: Limiters;
   log: Logger;
-  /** Handles one request (client IP already recorded by the server). */
-  handle(req: Request): Promise<Response>;
+  /**
+   * Handles one request from client `ip` (the listener's resolution; tests pass their
+   * own). The only way in: any client-sent value in the IP slot is replaced.
+   */
+  handle(req: Request, info?: { ip: string | null }): Promise<Response>;
   /** The route template a request matched ("unmatched" if none): a bounded metrics label. */
   routeOf(method: string, path: string): string;
   /** Records one served request in the metrics. */
@@ -62,7 +66,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     store,
     limiters,
     log,
-    handle: (req) => root.handle(req),
+    handle: (req, info) => root.handle(withClientIp(req, info?.ip ?? null)),
     routeOf,
     observe: (route, method, status, seconds) => telemetry.request(route, method, status, seconds),
     metrics: expose,

@@ -8,7 +8,6 @@ import { readFileSync } from "node:fs";
 import { createProxyMatcher, resolveClientIp } from "./http/clientIp";
 import { limitBody } from "./http/body";
 import { errorResponse } from "./http/errorResponse";
-import { setClientIp } from "./http/requestInfo";
 import { applySecurityHeaders } from "./http/securityHeaders";
 import type { App } from "./app";
 import type { Config } from "./config/schema";
@@ -42,10 +41,7 @@ export function startServer(app: App, config: Config): RunningServer {
     try {
       const req = await limitBody(incoming);
       if (req instanceof Response) res = req;
-      else {
-        setClientIp(req, ip);
-        res = await app.handle(req);
-      }
+      else res = await app.handle(req, { ip });
     } catch (e) {
       log.error("request failed", { path: url.pathname, error: (e as Error)?.name ?? "Error" });
       res = errorResponse("internal", "internal error");

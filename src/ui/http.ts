@@ -3,6 +3,7 @@
  * session cookie authentication and renewal, and errors rendered as HTML pages (the
  * API's global onError would answer JSON, so no error leaves a UI handler).
  */
+import type { LimiterName, Limiters } from "../http/limiters";
 import { clientIpOf } from "../http/requestInfo";
 import { AppError } from "../errors";
 import type { Logger } from "../log";
@@ -66,11 +67,13 @@ export interface RouteOptions {
   anon?: boolean;
   /** Where the error page's "back" link points for a failed action. */
   back?: string | ((rc: Rc) => string);
+  /** The per-IP limit this route draws from (applied here, after the CSRF and session checks). */
+  rateLimit?: LimiterName;
   /** The sealed-server operation this page serves (only the unseal page): see services/vault.ts. */
   whileSealed?: SealedOperation;
 }
 
-export function createHttp(s: Services, csrf: Csrf, log: Logger, navFor: (p: Principal) => NavItem[]) {
+export function createHttp(s: Services, csrf: Csrf, limiters: Limiters, log: Logger, navFor: (p: Principal) => NavItem[]) {
   function respond(body: Html, status: number, cookies: string[], extra: Record<string, string> = {}): Response {
     const headers = new Headers({ "content-type": "text/html; charset=utf-8", ...extra });
     for (const c of cookies) headers.append("set-cookie", c);
@@ -157,6 +160,7 @@ export function createHttp(s: Services, csrf: Csrf, log: Logger, navFor: (p: Pri
             }
           }
         }
+        if (opts.rateLimit) limiters.check(opts.rateLimit, rc.ctx.ip);
         return await handler(rc);
       } catch (e) {
         if (e instanceof AppError) {

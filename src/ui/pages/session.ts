@@ -5,7 +5,7 @@ import { SESSION_COOKIE, cookie, parseCookies, sessionCookie } from "../http";
 import { field, postForm } from "../layout";
 import { notice, str, type Route, type UiDeps } from "../routes";
 
-export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
+export function sessionRoutes({ s }: UiDeps): Route[] {
   /** True when the request carries a live session (the login page then sends it home). */
   async function signedIn(req: Request): Promise<boolean> {
     const jwt = parseCookies(req.headers.get("cookie")).get(SESSION_COOKIE);
@@ -28,9 +28,8 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
       },
     },
     {
-      method: "POST", path: "/login", opts: { anon: true, back: "/login" },
+      method: "POST", path: "/login", opts: { anon: true, back: "/login", rateLimit: "login" },
       handler: async (rc) => {
-        limiters.check("login", rc.ctx.ip);
         const username = str(rc.form, "username");
         const code = str(rc.form, "totp_code");
         try {
@@ -58,9 +57,8 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
       handler: (rc) => rc.render("Unseal", unsealPage(rc.csrf)),
     },
     {
-      method: "POST", path: "/unseal", opts: { anon: true, whileSealed: "vault.unseal", back: "/unseal" },
+      method: "POST", path: "/unseal", opts: { anon: true, whileSealed: "vault.unseal", back: "/unseal", rateLimit: "unseal" },
       handler: async (rc) => {
-        limiters.check("unseal", rc.ctx.ip);
         try {
           await s.vault.unseal(rc.ctx, rc.form.get("passphrase") ?? "");
         } catch (e) {
