@@ -23,12 +23,14 @@ export const AUDIT_EVENT_TYPES = [
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
-export interface AuditTarget { id: string; username: string }
+/** Whom a row is about; the username may be unknown (a policy deny names the owner id only). */
+export interface AuditTarget { id: string; username: string | null }
 export type AuditDetails = Record<string, string | number | boolean | null | string[]>;
 
 export function createAuditService(deps: ServiceDeps) {
   const { store, clock } = deps;
 
+  /** The one audit writer: every row, from every service, goes through here. */
   function record(ctx: Ctx, type: AuditEventType, target?: AuditTarget | null, details: AuditDetails = {}): void {
     store.audit.insert({
       time: iso(clock.now()),

@@ -17,8 +17,8 @@ import { createVaultService } from "./vault";
 
 export function createServices(deps: ServiceDeps) {
   const policyCache = createPolicyCache(deps.store);
-  const authz = createAuthz(deps, policyCache);
   const audit = createAuditService(deps);
+  const authz = createAuthz(deps, policyCache, audit);
   const tokens = createTokenService(deps, audit, authz);
   const auth = createAuthService(deps, audit, authz, tokens);
   const accounts = createAccountService(deps, audit, authz);

@@ -117,7 +117,7 @@ export function createPgCredService(deps: ServiceDeps, audit: AuditService, auth
       for (const cred of store.pgcreds.all()) {
         const acct = store.accounts.get(cred.account_id);
         if (!acct || acct.account_type !== "system") continue;
-        if (authz.can(ctx, "pgcreds:read_metadata", resource(acct))) out.push(toPgCredListItem(cred, acct.username));
+        if (authz.visible(ctx, "pgcreds:read_metadata", resource(acct))) out.push(toPgCredListItem(cred, acct.username));
       }
       return out;
     },

@@ -51,9 +51,7 @@ export function createServiceAccountService(deps: ServiceDeps, audit: AuditServi
      */
     listManageable(ctx: Ctx): AccountView[] {
       const rows = store.accounts.list({ accountType: "system" });
-      const p = ctx.principal;
-      const visible = ctx.operator ? rows : p ? rows.filter((r) => authz.decide(p, "tokens:issue", authz.accountResource(r)).effect === "allow") : [];
-      return visible.map((r) => toAccountView(r, store.accounts.roles(r.id), store.accounts.tags(r.id)));
+      return rows.filter((r) => authz.visible(ctx, "tokens:issue", authz.accountResource(r))).map((r) => toAccountView(r, store.accounts.roles(r.id), store.accounts.tags(r.id)));
     },
 
     /**
