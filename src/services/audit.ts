@@ -5,7 +5,8 @@
 import { AppError } from "../errors";
 import type { AuditFilter } from "../store/audit";
 import type { ChainVerdict } from "../store/auditChain";
-import { iso, type Ctx, type ServiceDeps } from "./context";
+import { iso, type ServiceDeps } from "./deps";
+import { type Ctx } from "./principal";
 import { toAuditView, type AuditEventView } from "./views";
 import type { Authz } from "./authz";
 

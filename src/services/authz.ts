@@ -8,7 +8,8 @@ import { AppError } from "../errors";
 import { evaluate, type Action, type Decision, type Resource, type Subject } from "../policy";
 import type { AccountRow } from "../store/accounts";
 import type { AuditService } from "./audit";
-import type { Ctx, Principal, ServiceDeps } from "./context";
+import type { ServiceDeps } from "./deps";
+import type { Ctx, Principal } from "./principal";
 import type { PolicyCache } from "./policyCache";
 
 export function subjectOf(p: Principal): Subject {

@@ -9,7 +9,9 @@ import type { AccountRow } from "../store/accounts";
 import { createVerifiedTokenCache } from "./tokenCache";
 import type { AuditService } from "./audit";
 import type { Authz } from "./authz";
-import { AUDIENCE_RE, iso, type Ctx, type Principal, type ServiceDeps } from "./context";
+import { iso, type ServiceDeps } from "./deps";
+import { AUDIENCE_RE } from "./limits";
+import { type Ctx, type Principal } from "./principal";
 import { toTokenView, type TokenView } from "./views";
 
 export interface IssuedToken { token: string; expires_at: string; jti: string }

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { createApp, type App } from "../../src/app";
 import { validateConfig } from "../../src/config/validate";
 import { createLogger } from "../../src/log";
-import { MIN_MASTER_PASSPHRASE } from "../../src/services/context";
+import { MIN_MASTER_PASSPHRASE } from "../../src/services/limits";
 import { WeakPassphraseError } from "../../src/services/vault";
 
 const dirs: string[] = [];
