@@ -11,7 +11,9 @@ import { readKeyfile } from "../vault/masterKey";
 import type { UnsealedKeys } from "../vault/vault";
 import type { AuditService } from "./audit";
 import type { Authz } from "./authz";
-import { iso, MIN_MASTER_PASSPHRASE, type Ctx, type ServiceDeps } from "./context";
+import { iso, type ServiceDeps } from "./deps";
+import { MIN_MASTER_PASSPHRASE } from "./limits";
+import { type Ctx } from "./principal";
 
 export const KEY_CHECK_AAD = "mcias:key-check:v1";
 export const KEY_CHECK_PLAINTEXT = "mcias key check v1";
@@ -109,6 +111,10 @@ export function createVaultService(deps: ServiceDeps, audit: AuditService, authz
     initRow,
     keyFromPassphrase,
     openWith,
+    /** Opens the vault with a master key (`mcias db`): checks it, then holds the keys. Throws WrongMasterKeyError. */
+    unsealWithKey(key: Buffer): void {
+      vault.unseal(openWith(key));
+    },
 
     /**
      * At start: a keyfile unseals at once; a passphrase unseals when its variable is
