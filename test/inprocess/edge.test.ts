@@ -93,6 +93,37 @@ describe("sealed: one declaration of what stays open, used by REST and the conso
   });
 });
 
+describe("CSRF on console posts, without a browser", () => {
+  test("a state-changing post needs the double-submit token: missing, mismatched or forged → 403, nothing done", async () => {
+    const h = await start();
+    await h.human("cora");
+    const login = { username: "cora", password: "cora-password-1" };
+    const page = await h.request("GET", "/login");
+    const jar = page.headers.getSetCookie().find((c) => c.startsWith("__Host-mcias_csrf="))!.split(";")[0]!;
+    const token = jar.split("=")[1]!;
+    const other = (await h.request("GET", "/login")).headers.getSetCookie().find((c) => c.startsWith("__Host-mcias_csrf="))!.split(";")[0]!.split("=")[1]!;
+    const forged = `${"A".repeat(32)}.${"B".repeat(43)}`;
+    const post = (form: Record<string, string>, headers: Record<string, string> = {}) =>
+      h.request("POST", "/login", { form: { ...login, ...form }, headers: { cookie: jar, ...headers } });
+    const refused = [
+      await post({}), // no token at all
+      await post({ _csrf: other }), // a real token, but not this browser's
+      await h.request("POST", "/login", { form: { ...login, _csrf: forged }, headers: { cookie: `__Host-mcias_csrf=${forged}` } }), // both forged alike
+      await h.request("POST", "/login", { form: { ...login, _csrf: token } }), // no cookie: a cross-site form
+    ];
+    for (const r of refused) {
+      expect(r.status).toBe(403);
+      expect(r.headers.getSetCookie().some((c) => c.startsWith("mcias_session="))).toBe(false);
+    }
+    const logins = async () => (await h.call("GET", "/v1/audit?type=login_ok", { token: await h.adminToken() })).body.events.filter((e: { actor: string }) => e.actor === "cora").length;
+    expect(await logins()).toBe(0);
+    // Either carrier works: the form field or the htmx header.
+    expect((await post({ _csrf: token })).status).toBe(303);
+    expect((await post({}, { "x-csrf-token": token })).status).toBe(303);
+    expect(await logins()).toBe(2);
+  });
+});
+
 describe("console session renewal follows the injected clock", () => {
   test("a page load past half the session's life swaps the cookie; before it, not", async () => {
     const h = await start({ sections: { tokens: { default_expiry: "1h" } } });

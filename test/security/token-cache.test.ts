@@ -9,18 +9,18 @@
  * injected clock (test/inprocess/time-rules.test.ts). The cache itself is bounded in
  * entries and bytes and drops entries at their token's exp.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { createVerifiedTokenCache } from "../../src/services/tokenCache";
 import type { TokenClaims } from "../../src/crypto/jwt";
-import { createHuman, removeDir, startServer, type TestServer } from "../helpers/server";
+import { createHuman, type TestServer, useServer } from "../helpers/server";
 
 let s: TestServer;
 let admin: string;
 let n = 0;
-beforeAll(async () => { s = await startServer(); admin = await s.adminToken(); }, 60_000);
-afterAll(async () => { await s?.stop(); if (s) removeDir(s.dir); });
+useServer((x) => { s = x; });
+beforeAll(async () => { admin = await s.adminToken(); }, 60_000);
 
 const jtiOf = (t: string) => JSON.parse(Buffer.from(t.split(".")[1]!, "base64url").toString()).jti as string;
 const valid = async (srv: TestServer, token: string) => (await srv.call("POST", "/v1/token/validate", { json: { token } })).body?.valid === true;
