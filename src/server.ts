@@ -60,7 +60,7 @@ export function startServer(app: App, config: Config): RunningServer {
     port,
     reusePort,
     development: false,
-    // Backstop only: readJsonBody enforces the 64 KiB API limit with a JSON 413.
+    // Backstop only: limitBody (src/http/body.ts) enforces the 64 KiB limit with a JSON 413.
     maxRequestBodySize: 1024 * 1024,
     tls,
     fetch,

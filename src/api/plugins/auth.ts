@@ -10,8 +10,6 @@ import type { Ctx, Services } from "../../services";
 import { bearerToken } from "../../http/bearer";
 import { clientIpOf } from "../../http/requestInfo";
 
-export { bearerToken };
-
 export const authPlugin = (s: Services) => {
   // Carries the caller from `transform` to `resolve` of the same request; one per app.
   const authenticated = new WeakMap<Request, Ctx>();

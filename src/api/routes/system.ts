@@ -2,7 +2,7 @@
 import { Elysia, t } from "elysia";
 import type { Services } from "../../services";
 import { authPlugin } from "../plugins/auth";
-import { Closed, ErrorBody, responses } from "../schemas/common";
+import { Closed, responses } from "../schemas/common";
 import type { Limiters } from "../../http/limiters";
 import { rateLimitPlugin } from "../plugins/rateLimit";
 
@@ -47,5 +47,3 @@ export const systemRoutes = (s: Services, limiters: Limiters) =>
       detail: { tags: ["vault"], summary: "Seal the vault (admin); the key is wiped from memory" },
       response: responses({ 200: t.Object({ sealed: t.Literal(true) }, Closed) }),
     });
-
-export { ErrorBody };
