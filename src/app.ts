@@ -16,7 +16,7 @@ import type { Telemetry } from "./metrics/telemetry";
 import { createUi } from "./ui";
 import { createTelemetry } from "./metrics/telemetry";
 import { createRouteMatcher } from "./http/routeTemplate";
-import { withClientIp } from "./http/requestInfo";
+import { withRequestInfo, type RequestInfo } from "./http/requestInfo";
 
 export interface AppOptions {
   config: Config;
@@ -35,7 +35,7 @@ export interface App {
    * Handles one request from client `ip` (the listener's resolution; tests pass their
    * own). The only way in: any client-sent value in the IP slot is replaced.
    */
-  handle(req: Request, info?: { ip: string | null }): Promise<Response>;
+  handle(req: Request, info?: RequestInfo): Promise<Response>;
   /** The route template a request matched ("unmatched" if none): a bounded metrics label. */
   routeOf(method: string, path: string): string;
   /** Records one served request in the metrics. */
@@ -101,7 +101,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     store,
     limiters,
     log,
-    handle: (req, info) => root.handle(withClientIp(req, info?.ip ?? null)),
+    handle: (req, info) => root.handle(withRequestInfo(req, info ?? { ip: null })),
     routeOf,
     observe: (route, method, status, seconds) => telemetry.request(route, method, status, seconds),
     metrics: expose,

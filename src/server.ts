@@ -36,12 +36,13 @@ export function startServer(app: App, config: Config): RunningServer {
   const fetch = async (incoming: Request, srv: Server<undefined>): Promise<Response> => {
     const started = performance.now();
     const url = new URL(incoming.url);
-    const ip = resolveClientIp(srv.requestIP(incoming)?.address ?? null, incoming.headers.get("x-forwarded-for"), isTrusted);
+    const peer = srv.requestIP(incoming)?.address ?? null;
+    const ip = resolveClientIp(peer, incoming.headers.get("x-forwarded-for"), isTrusted);
     let res: Response;
     try {
       const req = await limitBody(incoming);
       if (req instanceof Response) res = req;
-      else res = await app.handle(req, { ip });
+      else res = await app.handle(req, { ip, viaTrustedProxy: peer !== null && isTrusted(peer) });
     } catch (e) {
       log.error("request failed", { path: url.pathname, error: (e as Error)?.name ?? "Error" });
       res = errorResponse("internal", "internal error");

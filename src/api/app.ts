@@ -19,6 +19,7 @@ import { policyRoutes } from "./routes/policy";
 import { serviceAccountRoutes } from "./routes/serviceAccounts";
 import { systemRoutes } from "./routes/system";
 import { tokenRoutes } from "./routes/tokens";
+import { forwardAuthRoutes } from "./routes/forwardAuth";
 
 /** The REST routes of the operations a sealed server serves (services/vault.ts OPEN_WHILE_SEALED). */
 const SEALED_OPS: Record<string, SealedOperation> = {
@@ -41,7 +42,8 @@ export function createApi(s: Services, limiters: Limiters, log: Logger) {
     .use(serviceAccountRoutes(s))
     .use(pgcredRoutes(s))
     .use(auditRoutes(s))
-    .use(policyRoutes(s));
+    .use(policyRoutes(s))
+    .use(forwardAuthRoutes(s));
 }
 
 export type Api = ReturnType<typeof createApi>;
