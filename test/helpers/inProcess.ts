@@ -41,6 +41,8 @@ export interface CallOptions {
   form?: Record<string, string>;
   headers?: Record<string, string>;
   ip?: string | null;
+  /** The listener found the socket peer in server.trusted_proxies. */
+  viaTrustedProxy?: boolean;
 }
 
 export interface InProcess {
@@ -88,7 +90,7 @@ export async function startInProcess(opts: InProcessOptions = {}): Promise<InPro
       headers.set("content-type", "application/x-www-form-urlencoded");
       body = new URLSearchParams(o.form).toString();
     }
-    return app.handle(new Request(BASE + path, { method, headers, body }), { ip: o.ip === undefined ? defaultIp : o.ip });
+    return app.handle(new Request(BASE + path, { method, headers, body }), { ip: o.ip === undefined ? defaultIp : o.ip, viaTrustedProxy: o.viaTrustedProxy });
   };
   let adminTok: string | null = null;
   const h: InProcess = {

@@ -6,7 +6,7 @@
  * injected clock (no sleeping).
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { CLIENT_IP_HEADER } from "../../src/http/requestInfo";
+import { CLIENT_IP_HEADER, VIA_TRUSTED_PROXY_HEADER } from "../../src/http/requestInfo";
 import { OPEN_WHILE_SEALED, openWhileSealed } from "../../src/services/vault";
 import { startInProcess, type InProcess } from "../helpers/inProcess";
 
@@ -90,6 +90,17 @@ describe("sealed: one declaration of what stays open, used by REST and the conso
     expect((await h.call("GET", "/v1/health")).status).toBe(200);
     const unseal = await h.request("GET", "/unseal");
     expect([unseal.status, unseal.headers.get("location")]).toEqual([303, "/"]);
+  });
+});
+
+describe("the trusted-proxy flag travels like the client IP", () => {
+  test("forward-auth believes X-Forwarded-* only when the entry point says the peer is a trusted proxy", async () => {
+    const h = await start({ sections: { sso: { apps: [{ host: "photos.mcias.test" }] } } });
+    const headers = { "x-forwarded-host": "photos.mcias.test", "x-forwarded-uri": "/", "x-forwarded-proto": "https", accept: "application/json" };
+    expect((await h.request("GET", "/v1/authz/forward-auth", { headers, viaTrustedProxy: true })).status).toBe(401);
+    expect((await h.request("GET", "/v1/authz/forward-auth", { headers })).status).toBe(400);
+    // A client cannot claim the flag itself.
+    expect((await h.request("GET", "/v1/authz/forward-auth", { headers: { ...headers, [VIA_TRUSTED_PROXY_HEADER]: "1" } })).status).toBe(400);
   });
 });
 
