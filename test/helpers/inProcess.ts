@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp, type App } from "../../src/app";
 import { validateConfig } from "../../src/config/validate";
-import { silentLogger } from "../../src/log";
+import { silentLogger, type Logger } from "../../src/log";
 import { OPERATOR_CTX } from "../../src/services";
 
 export const ADMIN_PASSWORD = "admin-password-for-tests-1";
@@ -32,6 +32,8 @@ export interface InProcessOptions {
   ip?: string | null;
   /** Passed to createApp (e.g. a passphrase variable). */
   env?: Record<string, string | undefined>;
+  /** Default: silent. */
+  log?: Logger;
 }
 
 export interface CallOptions {
@@ -76,7 +78,7 @@ export async function startInProcess(opts: InProcessOptions = {}): Promise<InPro
     rate_limit: { login_rate: 1000, login_burst: 1000, validate_rate: 10000, validate_burst: 10000, ...s.rate_limit },
   }, dir, "in-process test");
   let t = opts.start ?? Date.parse("2026-11-30T12:00:00Z");
-  const app = await createApp({ config, clock: { now: () => t }, log: silentLogger, env: opts.env ?? {} });
+  const app = await createApp({ config, clock: { now: () => t }, log: opts.log ?? silentLogger, env: opts.env ?? {} });
   const defaultIp = opts.ip === undefined ? "127.0.0.1" : opts.ip;
 
   const request = (method: string, path: string, o: CallOptions = {}) => {
