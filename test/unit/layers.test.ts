@@ -174,6 +174,19 @@ describe("layer map (docs/ARCHITECTURE.md §1)", () => {
     expect([...parts].filter((p) => !(p in ALLOWED))).toEqual([]);
   });
 
+  // Cross-cutting concerns are applied in one place per face, declared per route.
+  test("rate limits are applied only by each face's one request pipeline, never in a handler", () => {
+    const appliers = new Set(["http/limiters.ts", "api/plugins/rateLimit.ts", "ui/http.ts", "grpc/chain.ts"]);
+    const offenders = files.map((f) => relative(SRC, f)).filter((r) => !appliers.has(r) && /\blimiters\.check\(/.test(readFileSync(join(SRC, r), "utf8")));
+    expect(offenders).toEqual([]);
+  });
+
+  test("no face reaches below services through the services object", () => {
+    const faces = files.filter((f) => partOf(relative(SRC, f)).startsWith("face:") || ["server", "root"].includes(partOf(relative(SRC, f))));
+    const offenders = faces.filter((f) => /\bs(?:ervices)?\.deps\b|\.services\.deps\b/.test(readFileSync(f, "utf8"))).map((f) => relative(SRC, f));
+    expect(offenders).toEqual([]);
+  });
+
   // The checker itself must reject what the map forbids (each line could silently rot).
   test.each([
     ["api/routes/x.ts", `import { createStore } from "../../store";`, "store"],
