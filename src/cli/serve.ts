@@ -89,7 +89,7 @@ export const serveCommand = defineCommand({
       log.info("grpc listening", { address: grpc.address });
     }
     serving = true;
-    log.info("listening", { url: server.url, pid: process.pid, config: config.source, sealed: app.services.deps.vault.isSealed(), grpc: grpc?.address });
+    log.info("listening", { url: server.url, pid: process.pid, config: config.source, sealed: app.services.vault.isSealed(), grpc: grpc?.address });
     if (config.dev) {
       console.log(`\n  *** MCIAS DEVELOPMENT INSTANCE — not for production ***\n  data: ${config.source}\n  url:  ${server.url}\n`);
     }

@@ -6,7 +6,13 @@
 import { AppError } from "../errors";
 
 export function bearerToken(header: string | undefined | null): string {
+  const t = bearerTokenOrNull(header);
+  if (t === null) throw new AppError("unauthorized", "missing or malformed Authorization header");
+  return t;
+}
+
+/** The same parse for callers with another credential to fall back on (forward-auth's cookie). */
+export function bearerTokenOrNull(header: string | undefined | null): string | null {
   const m = header ? /^bearer +([A-Za-z0-9_\-.=]+) *$/i.exec(header) : null;
-  if (!m) throw new AppError("unauthorized", "missing or malformed Authorization header");
-  return m[1]!;
+  return m ? m[1]! : null;
 }
