@@ -17,8 +17,8 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     match: { actions: ["accounts:read", "tokens:read"], resource_types: ["account"], owner_is_subject: true },
   },
   {
-    id: -3, description: "any account may manage its own password, TOTP and tokens", effect: "allow", priority: 0, enabled: true,
-    match: { actions: ["password:change", "totp:enroll", "tokens:revoke"], resource_types: ["account", "token"], owner_is_subject: true },
+    id: -3, description: "any account may manage its own password, TOTP, passkeys and tokens", effect: "allow", priority: 0, enabled: true,
+    match: { actions: ["password:change", "totp:enroll", "webauthn:manage", "tokens:revoke"], resource_types: ["account", "token"], owner_is_subject: true },
   },
   {
     id: -4, description: "a human holding a role named like a system account may manage it", effect: "allow", priority: 0, enabled: true,
