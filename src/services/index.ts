@@ -14,6 +14,8 @@ import { createPolicyCache } from "./policyCache";
 import { createServiceAccountService } from "./serviceAccounts";
 import { createTokenService } from "./tokens";
 import { createVaultService } from "./vault";
+import { createInviteService } from "./invites";
+import { createWebauthnService } from "./webauthn";
 
 export function createServices(deps: ServiceDeps) {
   const policyCache = createPolicyCache(deps.store);
@@ -28,8 +30,10 @@ export function createServices(deps: ServiceDeps) {
   const serviceAccounts = createServiceAccountService(deps, audit, authz, tokens);
   const pgcreds = createPgCredService(deps, audit, authz);
   const policy = createPolicyService(deps, audit, authz, policyCache);
+  const invites = createInviteService(deps, audit, authz, tokens);
+  const webauthn = createWebauthnService(deps, audit, authz, tokens);
   // id distinguishes this wiring from another in the same process (Elysia plugin dedup).
-  return { id: crypto.randomUUID(), deps, policyCache, authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds, maintenance };
+  return { id: crypto.randomUUID(), deps, policyCache, authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds, maintenance, invites, webauthn };
 }
 
 export type Services = ReturnType<typeof createServices>;
