@@ -9,6 +9,7 @@ import { createProxyMatcher, resolveClientIp } from "./http/clientIp";
 import { limitBody } from "./http/body";
 import { errorResponse } from "./http/errorResponse";
 import { setClientIp } from "./http/requestInfo";
+import { redactPath } from "./http/redact";
 import { applySecurityHeaders } from "./http/securityHeaders";
 import type { App } from "./app";
 import type { Config } from "./config/schema";
@@ -47,12 +48,12 @@ export function startServer(app: App, config: Config): RunningServer {
         res = await app.handle(req);
       }
     } catch (e) {
-      log.error("request failed", { path: url.pathname, error: (e as Error)?.name ?? "Error" });
+      log.error("request failed", { path: redactPath(url.pathname), error: (e as Error)?.name ?? "Error" });
       res = errorResponse("internal", "internal error");
     }
     applySecurityHeaders(res, url.pathname);
     log.info("request", {
-      method: incoming.method, path: url.pathname, status: res.status,
+      method: incoming.method, path: redactPath(url.pathname), status: res.status,
       ms: Math.round((performance.now() - started) * 10) / 10, ip,
     });
     return res;

@@ -8,6 +8,7 @@ import type { Logger } from "../log";
 import type { Services } from "../services";
 import { docsRoutes } from "./docs";
 import { errorResponse } from "../http/errorResponse";
+import { redactPath } from "../http/redact";
 import { mapError } from "./errors";
 import type { Limiters } from "../http/limiters";
 import { accountRoutes } from "./routes/accounts";
@@ -18,12 +19,13 @@ import { policyRoutes } from "./routes/policy";
 import { serviceAccountRoutes } from "./routes/serviceAccounts";
 import { systemRoutes } from "./routes/system";
 import { tokenRoutes } from "./routes/tokens";
+import { onboardingRoutes } from "./routes/onboarding";
 
 const OPEN_WHILE_SEALED = new Set(["/v1/health", "/v1/vault/status", "/v1/vault/unseal"]);
 
 export function createApi(s: Services, limiters: Limiters, log: Logger) {
   return new Elysia({ normalize: false, name: "mcias-api", seed: s.id })
-    .onError({ as: "global" }, ({ code, error, path }) => mapError(code, error, log, path))
+    .onError({ as: "global" }, ({ code, error, path }) => mapError(code, error, log, redactPath(path)))
     .onRequest(({ request }) => {
       if (!s.deps.vault.isSealed()) return;
       const path = new URL(request.url).pathname;
@@ -37,7 +39,8 @@ export function createApi(s: Services, limiters: Limiters, log: Logger) {
     .use(serviceAccountRoutes(s))
     .use(pgcredRoutes(s))
     .use(auditRoutes(s))
-    .use(policyRoutes(s));
+    .use(policyRoutes(s))
+    .use(onboardingRoutes(s, limiters));
 }
 
 export type Api = ReturnType<typeof createApi>;

@@ -4,6 +4,7 @@ import type { Services } from "../../services";
 import { authPlugin } from "../plugins/auth";
 import type { Limiters } from "../../http/limiters";
 import { Account, responses, TokenResponse } from "../schemas/common";
+import { RecoveryCodes, TotpEnrollBody } from "../schemas/onboarding";
 import { ChangePasswordBody, LoginBody, TotpConfirmBody, TotpEnrollResponse } from "../schemas/auth";
 
 export const authRoutes = (s: Services, limiters: Limiters) =>
@@ -38,13 +39,11 @@ export const authRoutes = (s: Services, limiters: Limiters) =>
       response: responses({ 204: t.Void() }),
     })
     .post("/totp/enroll", ({ ctx }) => s.auth.totpEnroll(ctx), {
-      auth: true, detail: { summary: "Start TOTP enrollment (inactive until confirmed)" },
+      auth: true, parse: "json", body: t.Optional(TotpEnrollBody), detail: { summary: "Start TOTP enrollment (inactive until confirmed)" },
       response: responses({ 200: TotpEnrollResponse }),
     })
-    .post("/totp/confirm", ({ ctx, body, set }) => {
-      s.auth.totpConfirm(ctx, body.code);
-      set.status = 204;
-    }, {
-      auth: true, parse: "json", body: TotpConfirmBody, detail: { summary: "Confirm TOTP with a code; required at login from now on" },
-      response: responses({ 204: t.Void() }),
+    .post("/totp/confirm", ({ ctx, body }) => s.auth.totpConfirm(ctx, body.code), {
+      auth: true, parse: "json", body: TotpConfirmBody,
+      detail: { summary: "Confirm TOTP with a code; required at login from now on. Answers 10 one-time recovery codes, shown once" },
+      response: responses({ 200: RecoveryCodes }),
     });
