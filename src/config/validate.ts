@@ -158,7 +158,7 @@ export function validateConfig(doc: Table, baseDir: string, source: string): Con
 
   const accounts = section(doc, "accounts");
   const inviteTtlMs = accounts.duration("invite_ttl", "72h");
-  if (inviteTtlMs < 60_000) throw new ConfigError("accounts.invite_ttl: must be at least 1m");
+  if (inviteTtlMs < 1_000) throw new ConfigError("accounts.invite_ttl: must be at least 1s");
   if (inviteTtlMs > 90 * 24 * 3_600_000) throw new ConfigError("accounts.invite_ttl: must be at most 2160h (90 days)");
 
   const webauthn = validateWebauthn(section(doc, "webauthn"), issuer);

@@ -30,6 +30,10 @@ export interface ServerOptions {
   env?: Record<string, string>;
   /** Reuse an existing directory (restart after a crash). */
   dir?: string;
+  /** Listen on this port instead of a random one (e.g. WebAuthn origins must name it). */
+  port?: number;
+  /** Extra TOML appended to the generated config (whole sections, e.g. `[webauthn]`). */
+  extraToml?: string;
   /** Skip creating the admin account. */
   noAdmin?: boolean;
   /**
@@ -97,13 +101,14 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
     const s = { ...TEST_SECTIONS, ...opts.sections };
     const masterKey = opts.passphrase !== undefined ? `passphrase_env = "MCIAS_TEST_PASSPHRASE"` : `keyfile = "master.key"`;
     writeFileSync(configPath, [
-      `[server]\nlisten_addr = "127.0.0.1:0"\ntls_cert = "server.crt"\ntls_key = "server.key"\n${s.server}`,
+      `[server]\nlisten_addr = "127.0.0.1:${opts.port ?? 0}"\ntls_cert = "server.crt"\ntls_key = "server.key"\n${s.server}`,
       `[database]\npath = "mcias.db"`,
       `[tokens]\n${s.tokens}`,
       `[argon2]\n${s.argon2}`,
       `[lockout]\n${s.lockout}`,
       `[master_key]\n${opts.sections?.master_key ?? masterKey}`,
       `[rate_limit]\n${s.rate_limit}`,
+      ...(opts.extraToml ? [opts.extraToml] : []),
     ].join("\n\n") + "\n");
   }
   const passEnv: Record<string, string> =
@@ -201,6 +206,14 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
     mcias,
   };
   return server;
+}
+
+/** A loopback port free right now (for a server whose config must name its port). */
+export function freePort(): number {
+  const srv = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = srv.port;
+  srv.stop(true);
+  return port;
 }
 
 export function removeDir(dir: string): void {
