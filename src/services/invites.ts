@@ -48,7 +48,7 @@ export function createInviteService(deps: ServiceDeps, audit: AuditService, auth
     linkFor,
 
     /** POST /v1/accounts/{id}/invite → 201 {url, expires_at}; revokes the account's previous link. */
-    create(ctx: Ctx, accountId: string): InviteLink {
+    create(ctx: Ctx, accountId: string): InviteLink & { reset: boolean } {
       const row = store.accounts.get(accountId);
       if (!row) throw new AppError("not_found", "account not found");
       authz.require(ctx, "accounts:invite", authz.accountResource(row));
@@ -63,7 +63,7 @@ export function createInviteService(deps: ServiceDeps, audit: AuditService, auth
         store.invites.insert({ token_hash: sha256Hex(token), account_id: row.id, created_at: t, expires_at, created_by: ctx.actorName ?? ctx.principal?.username ?? null });
         audit.record(ctx, "invite_created", target(row), { reset: row.password_hash !== null, expires_at, previous_revoked: revoked });
       });
-      return { url: linkFor(token), expires_at };
+      return { url: linkFor(token), expires_at, reset: row.password_hash !== null };
     },
 
     /** For the invite page: who the link is for, or the one 404. */

@@ -289,6 +289,8 @@ export function createWebauthnService(deps: ServiceDeps, audit: AuditService, au
     originAllowed(origin: string): boolean {
       return rp.origins.includes(origin);
     },
+    /** The configured origins (for a hint when the console is opened elsewhere). */
+    origins: (): string[] => [...rp.origins],
   };
 }
 

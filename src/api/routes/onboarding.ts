@@ -19,8 +19,9 @@ export const onboardingRoutes = (s: Services, limiters: Limiters) =>
     .use(authPlugin(s))
     // ---- invite / reset links ----------------------------------------------------
     .post("/v1/accounts/:id/invite", ({ ctx, params, set }) => {
+      const link = s.invites.create(ctx, params.id);
       set.status = 201;
-      return s.invites.create(ctx, params.id);
+      return { url: link.url, expires_at: link.expires_at };
     }, {
       auth: true, params: IdParams,
       detail: { tags: ["accounts"], summary: "Make a single-use invite (or reset) link; the previous one is revoked" },

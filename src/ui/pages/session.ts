@@ -4,8 +4,10 @@ import { html } from "../html";
 import { SESSION_COOKIE, cookie, parseCookies, sessionCookie } from "../http";
 import { field, postForm } from "../layout";
 import { notice, str, type Route, type UiDeps } from "../routes";
+import { loginPasskeyBlock } from "./onboarding";
 
-export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
+export function sessionRoutes(deps: UiDeps): Route[] {
+  const { s, limiters } = deps;
   /** True when the request carries a live session (the login page then sends it home). */
   async function signedIn(req: Request): Promise<boolean> {
     const jwt = parseCookies(req.headers.get("cookie")).get(SESSION_COOKIE);
@@ -16,7 +18,7 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
   const loginForm = (csrf: string, username = "") => postForm("/login", csrf, html`
     ${field({ name: "username", label: "Username", value: username, required: true, autocomplete: "username", id: "login-username" })}
     ${field({ name: "password", label: "Password", type: "password", required: true, autocomplete: "current-password", id: "login-password" })}
-    ${field({ name: "totp_code", label: "TOTP code", hint: "Only if two-factor authentication is on for your account.", autocomplete: "one-time-code", inputmode: "numeric", pattern: "[0-9]{6}", id: "login-totp" })}
+    ${field({ name: "totp_code", label: "TOTP code", hint: "Only if two-factor authentication is on for your account. A recovery code works here too.", autocomplete: "one-time-code", id: "login-totp" })}
     <button type="submit">Sign in</button>`, { label: "Sign in" });
 
   return [
@@ -24,7 +26,7 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
       method: "GET", path: "/login", opts: { anon: true },
       handler: async (rc) => {
         if (await signedIn(rc.request)) return rc.redirect("/");
-        return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf)}</div>`, { notice: notice(rc) });
+        return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf)}${loginPasskeyBlock(deps, rc)}</div>`, { notice: notice(rc) });
       },
     },
     {
@@ -39,7 +41,7 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
           return rc.redirect("/");
         } catch (e) {
           if (e instanceof AppError && e.code === "unauthorized") {
-            return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf, username)}</div>`, { status: 401, error: "Invalid username, password or code." });
+            return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf, username)}${loginPasskeyBlock(deps, rc)}</div>`, { status: 401, error: "Invalid username, password or code." });
           }
           throw e;
         }
