@@ -8,7 +8,7 @@ let admin: string;
 beforeAll(async () => { s = await startServer(); admin = await s.adminToken(); });
 afterAll(async () => { await s.stop(); removeDir(s.dir); });
 
-const ACCOUNT_KEYS = ["account_type", "created_at", "id", "roles", "status", "tags", "totp_enabled", "updated_at", "username"];
+const ACCOUNT_KEYS = ["account_type", "created_at", "display_name", "email", "id", "roles", "status", "tags", "totp_enabled", "updated_at", "username"];
 
 async function auditTypes(target: string): Promise<string[]> {
   const r = await s.call("GET", `/v1/audit?account=${target}&limit=500`, { token: admin });

@@ -14,7 +14,7 @@ async function newPassword(prompt: string): Promise<string> {
 /** Accounts as an aligned table. */
 export function printAccounts(rows: Account[]): void {
   printTable(rows.map((a) => ({ ...a, type: a.account_type, totp: a.totp_enabled ? "yes" : "no" })),
-    ["id", "username", "type", "status", "email", "roles", "tags", "totp"]);
+    ["id", "username", "type", "status", "roles", "tags", "totp"]);
 }
 
 const create = leaf({
