@@ -11,6 +11,8 @@ import { createServices, systemClock, type Clock, type Services } from "./servic
 import { createStore, migrate, openDatabase, type Store } from "./store";
 import { createVault } from "./vault/vault";
 import { createUi } from "./ui";
+import { createTelemetry } from "./metrics/telemetry";
+import { createRouteMatcher } from "./http/routeTemplate";
 
 export interface AppOptions {
   config: Config;
@@ -27,6 +29,12 @@ export interface App {
   log: Logger;
   /** Handles one request (client IP already recorded by the server). */
   handle(req: Request): Promise<Response>;
+  /** The route template a request matched ("unmatched" if none): a bounded metrics label. */
+  routeOf(method: string, path: string): string;
+  /** Records one served request in the metrics. */
+  observe(route: string, method: string, status: number, seconds: number): void;
+  /** The Prometheus text exposition of every series (SPEC §19). */
+  metrics(): string;
   close(): void;
 }
 
@@ -37,22 +45,27 @@ export async function createApp(opts: AppOptions): Promise<App> {
   migrate(db);
   const store = createStore(db);
   const vault = createVault();
-  const services = createServices({ store, vault, config: opts.config, clock, log });
+  const { telemetry, expose } = createTelemetry({ sealed: () => vault.isSealed(), dbPath: opts.config.database.path });
+  const services = createServices({ store, vault, config: opts.config, clock, log, telemetry });
   await services.vault.startup(opts.env ?? Bun.env);
   // Not awaited: the decoy hash (~one Argon2id) is computed while the server starts
   // listening; a login that arrives first awaits the same promise, so no login path is
   // ever faster than a real verify.
   void services.auth.warmUp();
-  const limiters = createLimiters(opts.config.rateLimit, () => clock.now());
+  const limiters = createLimiters(opts.config.rateLimit, () => clock.now(), (name) => telemetry.rateLimited(name));
   const root = new Elysia({ normalize: false })
     .use(createApi(services, limiters, log))
     .use(createUi(services, limiters, log));
+  const routeOf = createRouteMatcher(root.routes);
   return {
     services,
     store,
     limiters,
     log,
     handle: (req) => root.handle(req),
+    routeOf,
+    observe: (route, method, status, seconds) => telemetry.request(route, method, status, seconds),
+    metrics: expose,
     close() {
       vault.seal();
       store.close();

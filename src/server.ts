@@ -52,9 +52,11 @@ export function startServer(app: App, config: Config): RunningServer {
       res = errorResponse("internal", "internal error");
     }
     applySecurityHeaders(res, url.pathname);
+    const ms = performance.now() - started;
+    app.observe(app.routeOf(incoming.method, url.pathname), incoming.method, res.status, ms / 1000);
     log.info("request", {
       method: incoming.method, path: redactPath(url.pathname), status: res.status,
-      ms: Math.round((performance.now() - started) * 10) / 10, ip,
+      ms: Math.round(ms * 10) / 10, ip,
     });
     return res;
   };

@@ -7,6 +7,7 @@ import { parseHostPort } from "../config/validate";
 import { randomPassword } from "../crypto/random";
 import { createLogger } from "../log";
 import { startServer } from "../server";
+import { startMetricsListener, type MetricsListener } from "../metrics/listener";
 import { KeyfileError } from "../vault/masterKey";
 import { WrongMasterKeyError } from "../services/vault";
 import { SchemaTooNewError } from "../store";
@@ -61,6 +62,18 @@ export const serveCommand = defineCommand({
       app.close();
       throw fail(`cannot listen on ${config.server.listenHost}:${config.server.listenPort}: ${(e as Error).message}`);
     }
+    let metrics: MetricsListener | undefined;
+    if (config.server.metricsAddr) {
+      const m = config.server.metricsAddr;
+      try {
+        metrics = startMetricsListener(m.host, m.port, () => app.metrics());
+      } catch (e) {
+        await server.stop(0);
+        app.close();
+        throw fail(`cannot listen on server.metrics_addr ${m.host}:${m.port}: ${(e as Error).message}`);
+      }
+      log.info("metrics listening", { url: metrics.url });
+    }
     serving = true;
     log.info("listening", { url: server.url, pid: process.pid, config: config.source, sealed: app.services.deps.vault.isSealed() });
     if (config.dev) {
@@ -73,6 +86,7 @@ export const serveCommand = defineCommand({
       stopping = true;
       log.info("shutting down", { signal });
       if (await server.stop()) log.warn("drain deadline passed; closed the connections still open");
+      await metrics?.stop();
       app.close();
       log.info("stopped");
       process.exit(0);

@@ -7,6 +7,8 @@ export interface Config {
     tlsKey: string;
     trustedProxies: string[];
     grpcAddr?: string;
+    /** Plain-HTTP Prometheus endpoint (SPEC §19); absent = off. */
+    metricsAddr?: { host: string; port: number };
   };
   database: { path: string };
   tokens: {

@@ -17,7 +17,7 @@ export class ConfigError extends Error {
 type Table = Record<string, unknown>;
 
 const SECTIONS: Record<string, readonly string[]> = {
-  server: ["listen_addr", "tls_cert", "tls_key", "trusted_proxies", "grpc_addr"],
+  server: ["listen_addr", "tls_cert", "tls_key", "trusted_proxies", "grpc_addr", "metrics_addr"],
   database: ["path"],
   tokens: ["issuer", "default_expiry", "admin_expiry", "service_expiry"],
   argon2: ["time", "memory"],
@@ -127,6 +127,9 @@ export function validateConfig(doc: Table, baseDir: string, source: string): Con
   if (!hp) throw new ConfigError(`server.listen_addr: "${listen}" is not a host:port`);
   const grpc = server.string("grpc_addr");
   if (grpc !== undefined && !parseHostPort(grpc)) throw new ConfigError(`server.grpc_addr: "${grpc}" is not a host:port`);
+  const metricsText = server.string("metrics_addr");
+  const metricsAddr = metricsText === undefined ? undefined : parseHostPort(metricsText);
+  if (metricsAddr === null) throw new ConfigError(`server.metrics_addr: "${metricsText}" is not a host:port`);
   const tlsCert = path(server.string("tls_cert", { required: true })!);
   const tlsKey = path(server.string("tls_key", { required: true })!);
   const trustedProxies = server.stringArray("trusted_proxies").map((e) => validateProxy(e, "server.trusted_proxies"));
@@ -177,6 +180,7 @@ export function validateConfig(doc: Table, baseDir: string, source: string): Con
       tlsKey,
       trustedProxies,
       grpcAddr: grpc,
+      metricsAddr,
     },
     database: { path: dbPath },
     tokens: {

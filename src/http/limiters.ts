@@ -22,7 +22,7 @@ export function bucketKey(ip: string | null): string {
   return groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":") + "::/64";
 }
 
-export function createLimiters(cfg: Config["rateLimit"], now?: () => number) {
+export function createLimiters(cfg: Config["rateLimit"], now?: () => number, onLimited?: (name: LimiterName) => void) {
   const l = {
     login: createLimiter(cfg.login, now),
     validate: createLimiter(cfg.validate, now),
@@ -32,6 +32,7 @@ export function createLimiters(cfg: Config["rateLimit"], now?: () => number) {
     /** Throws rate_limited (429 with Retry-After) when the IP's bucket is empty. */
     check(name: LimiterName, ip: string | null): void {
       const wait = l[name].take(bucketKey(ip));
+      if (wait > 0) onLimited?.(name);
       if (wait > 0) throw new AppError("rate_limited", "too many requests; slow down", { retryAfter: wait });
     },
   };

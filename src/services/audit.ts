@@ -42,6 +42,7 @@ export function createAuditService(deps: ServiceDeps) {
       ip: ctx.ip,
       details: JSON.stringify(details),
     });
+    deps.telemetry?.audited(type, details);
   }
 
   return { record };

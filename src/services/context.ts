@@ -2,6 +2,7 @@ import type { Config } from "../config/schema";
 import type { Logger } from "../log";
 import type { Store } from "../store";
 import type { Vault } from "../vault/vault";
+import type { Telemetry } from "../metrics/telemetry";
 import type { AccountStatus, AccountType } from "../store/accounts";
 
 export interface Clock { now(): number }
@@ -14,6 +15,8 @@ export interface ServiceDeps {
   config: Config;
   clock: Clock;
   log: Logger;
+  /** Counters for /metrics (SPEC §19); absent in `mcias db`. */
+  telemetry?: Telemetry;
 }
 
 /** The authenticated caller, loaded from the database at request time (never from token claims). */

@@ -122,12 +122,14 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService, authz
     async validate(token: string): Promise<ValidateResult | { valid: false }> {
       try {
         const { claims, principal } = await verify(token);
+        deps.telemetry?.validation(true);
         return {
           valid: true, sub: principal.id, username: principal.username, account_type: principal.account_type,
           roles: principal.roles, jti: claims.jti, issued_at: iso(claims.iat * 1000), expires_at: iso(claims.exp * 1000),
         };
       } catch (e) {
         if (e instanceof AppError && e.code === "vault_sealed") throw e;
+        deps.telemetry?.validation(false);
         return { valid: false };
       }
     },

@@ -47,6 +47,18 @@ describe("systemd unit", () => {
     expect(r.code).toBe(0);
   });
 
+  test("litestream.service verifies too (replication beside mcias.service)", () => {
+    const d = tmp();
+    const lsUnit = readFileSync(dist("litestream.service"), "utf8");
+    const ls = Bun.which("litestream") ?? `${Bun.env.HOME}/go/bin/litestream`;
+    writeFileSync(join(d, "litestream.service"), lsUnit.replace("/usr/local/bin/litestream", ls));
+    writeFileSync(join(d, "mcias.service"), unit.replace("/usr/local/bin/mcias", mciasCommand()[0]!));
+    const r = tool(["systemd-analyze", "verify", "--man=no", join(d, "litestream.service")]);
+    expect(r.out).toBe("");
+    expect(r.code).toBe(0);
+    expect(lsUnit).toContain("ExecStart=/usr/local/bin/litestream replicate -config /etc/litestream.yml");
+  });
+
   test("systemd-analyze security rates it OK (exposure <= 2.0)", () => {
     const r = tool(["systemd-analyze", "security", "--offline=true", dist("mcias.service")]);
     const m = /Overall exposure level for mcias\.service: ([\d.]+)/.exec(r.out);

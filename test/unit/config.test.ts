@@ -54,6 +54,7 @@ describe("config validation", () => {
       [(d) => { delete d.server!.listen_addr; }, /^server\.listen_addr: missing/],
       [(d) => { d.server!.listen_addr = "nonsense"; }, /^server\.listen_addr: .*host:port/],
       [(d) => { d.server!.listen_addr = "1.2.3.4:70000"; }, /^server\.listen_addr/],
+      [(d) => { d.server!.metrics_addr = "9100"; }, /^server\.metrics_addr: .*host:port/],
       [(d) => { d.server!.tls_cert = 5; }, /^server\.tls_cert: must be a string/],
       [(d) => { d.server!.trusted_proxies = ["10.0.0.0/33"]; }, /^server\.trusted_proxies: .*not an IP/],
       [(d) => { d.server!.trusted_proxies = "10.0.0.1"; }, /^server\.trusted_proxies: must be an array/],
