@@ -45,7 +45,7 @@ export function onboardingRoutes({ s, limiters }: UiDeps): Route[] {
 <h1>${info.reset ? "Reset your password" : "Welcome to MCIAS"}</h1>
 <p>This link is for <strong>${who}</strong>. ${info.reset ? "Choose a new password; your other sessions will be signed out." : "Choose a password to finish setting up your account."}</p>
 ${postForm(`/invite/${token}`, rc.csrf, html`
-${field({ name: "username", label: "Username", value: info.username, autocomplete: "username", id: "invite-username" })}
+<div class="field"><label for="invite-username">Username</label><input id="invite-username" type="text" value="${info.username}" autocomplete="username" readonly></div>
 ${field({ name: "password", label: "New password", type: "password", required: true, autocomplete: "new-password", hint: "12–256 characters, not your username.", id: "invite-password" })}
 ${field({ name: "confirm_password", label: "Repeat the password", type: "password", required: true, autocomplete: "new-password", id: "invite-confirm" })}
 <button type="submit">${info.reset ? "Set password and sign in" : "Create my password and sign in"}</button>`, { label: "Choose a password" })}
