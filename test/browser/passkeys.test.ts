@@ -32,6 +32,8 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 const csp: string[] = [];
 const consoleErrors: string[] = [];
+const privateKeys: string[] = [];
+let inviteToken = "";
 
 async function newPage(): Promise<Page> {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1100, height: 800 } });
@@ -111,6 +113,7 @@ describe("onboarding a friend in the browser", () => {
   let friendId = "";
   let friend: Page;
   let admin: Page;
+  let friendKey: { cdp: CDPSession; id: string } | undefined;
 
   test("the admin makes an invite link in the console; it is shown once with a copy button", async () => {
     const c = await s.call("POST", "/v1/accounts", { token: await s.adminToken(), json: { username: "Robin", account_type: "human", display_name: "Robin Friend", email: "robin@example.org" } });
@@ -124,6 +127,7 @@ describe("onboarding a friend in the browser", () => {
     await admin.locator("[data-copy='invite-url']").waitFor({ state: "visible" });
     const url = (await admin.locator("#invite-url").innerText()).trim();
     expect(url).toMatch(new RegExp(`^${base}/invite/[A-Za-z0-9_-]{43}$`));
+    inviteToken = url.slice(url.lastIndexOf("/") + 1);
     await shot(admin, "invite-link");
 
     friend = await newPage();
@@ -142,7 +146,7 @@ describe("onboarding a friend in the browser", () => {
   });
 
   test("the friend adds a passkey, signs out, and signs in with the passkey alone", async () => {
-    await authenticator(friend, "passkey");
+    friendKey = await authenticator(friend, "passkey");
     await friend.goto(`${base}/profile`);
     await friend.fill("#passkey-name", "Robin's laptop");
     await Promise.all([friend.waitForURL(/notice=passkey_added/), friend.click("[data-passkey='register']")]);
@@ -162,6 +166,35 @@ describe("onboarding a friend in the browser", () => {
     expect(ok.some((e) => e.details.method === "webauthn" && e.details.user_verified === true)).toBe(true);
   });
 
+  test("a cloned authenticator (counter gone back) is refused and audited; a locked account's passkey is refused", async () => {
+    // Put the same key back into the authenticator with its counter reset: what a clone looks like.
+    const { cdp, id } = friendKey!;
+    const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId: id });
+    expect(credentials).toHaveLength(1);
+    const cred = credentials[0]!;
+    privateKeys.push(cred.privateKey);
+    await cdp.send("WebAuthn.removeCredential", { authenticatorId: id, credentialId: cred.credentialId });
+    await cdp.send("WebAuthn.addCredential", { authenticatorId: id, credential: { ...cred, signCount: 0 } });
+    await signOut(friend);
+    await friend.click("[data-passkey='login']");
+    await friend.locator("#passkey-login-status").filter({ hasText: "Sign-in failed." }).waitFor({ timeout: 20_000 });
+    const fails = await audit("login_fail", friendId);
+    expect(fails.some((e) => e.details.method === "webauthn" && e.details.reason === "counter_regression")).toBe(true);
+
+    // Lockout applies to passkeys as to passwords (max_failures = 10 in tests).
+    for (let i = 0; i < 10; i++) {
+      await s.call("POST", "/v1/auth/login", { json: { username: "robin", password: "wrong-password-12345" } });
+    }
+    await friend.goto(`${base}/login`);
+    await friend.click("[data-passkey='login']");
+    await friend.locator("#passkey-login-status").filter({ hasText: "Sign-in failed." }).waitFor({ timeout: 20_000 });
+    const locked = await audit("login_locked", friendId);
+    expect(locked.some((e) => e.details.method === "webauthn")).toBe(true);
+    // an admin's reactivation clears the lockout
+    await s.call("PATCH", `/v1/accounts/${friendId}`, { token: await s.adminToken(), json: { status: "inactive" } });
+    await s.call("PATCH", `/v1/accounts/${friendId}`, { token: await s.adminToken(), json: { status: "active" } });
+  });
+
   test("the admin removes the friend's passkey; the next passkey login fails", async () => {
     await admin.goto(`${base}/accounts/${friendId}`);
     expect(await admin.locator("main").innerText()).toContain("Robin's laptop");
@@ -169,7 +202,7 @@ describe("onboarding a friend in the browser", () => {
     expect(await admin.locator("main").innerText()).not.toContain("Robin's laptop");
     expect((await audit("webauthn_removed", friendId))).toHaveLength(1);
 
-    await signOut(friend);
+    await friend.goto(`${base}/login`);
     await friend.click("[data-passkey='login']");
     await friend.locator("#passkey-login-status").filter({ hasText: "Sign-in failed." }).waitFor({ timeout: 20_000 });
     expect(friend.url()).toContain("/login");
@@ -182,11 +215,14 @@ describe("onboarding a friend in the browser", () => {
   test("a security key (cross-platform, not resident, no PIN) is a second factor after the password", async () => {
     const id = await createHuman(s, "kim", "kim-password-12345");
     const p = await newPage();
-    await authenticator(p, "security-key");
+    const key = await authenticator(p, "security-key");
     await signInWithPassword(p, "kim", "kim-password-12345");
     await p.goto(`${base}/profile`);
     await Promise.all([p.waitForURL(/notice=passkey_added/), p.click("[data-passkey='register']")]);
     expect(await p.locator("#h-passkeys + .card").innerText()).toContain("Security key 1");
+    const { credentials } = await key.cdp.send("WebAuthn.getCredentials", { authenticatorId: key.id });
+    expect(credentials.map((c) => c.isResidentCredential)).toEqual([false]);
+    privateKeys.push(...credentials.map((c) => c.privateKey));
     await signOut(p);
 
     // wrong password + the key: refused
@@ -203,6 +239,23 @@ describe("onboarding a friend in the browser", () => {
     const ok = await audit("login_ok", id);
     expect(ok.some((e) => e.details.method === "webauthn" && e.details.user_verified === false)).toBe(true);
     await collectCsp(p);
+  });
+
+  test("no private key, invite link or its token in the database, the audit log or the server's log", async () => {
+    expect(privateKeys.length).toBeGreaterThan(0);
+    const { Database } = await import("bun:sqlite");
+    const db = new Database(join(s.dir, "mcias.db"), { readonly: true });
+    const blobs = db.query<{ public_key: Uint8Array }, []>("SELECT public_key FROM webauthn_credentials").all();
+    const dump = JSON.stringify(db.query("SELECT * FROM audit_log").all()) + JSON.stringify(db.query("SELECT id, credential_id, name FROM webauthn_credentials").all()) +
+      blobs.map((b) => Buffer.from(b.public_key).toString("base64")).join();
+    db.close();
+    const logs = s.logs().join("\n");
+    for (const secret of [...privateKeys, ...privateKeys.map((k) => Buffer.from(k, "base64").toString("base64url")), inviteToken]) {
+      expect(secret.length).toBeGreaterThan(30);
+      expect(dump.includes(secret)).toBe(false);
+      expect(logs.includes(secret)).toBe(false);
+    }
+    expect(logs).toContain("/invite/[redacted]");
   });
 
   test("no CSP violation and no console error on any of these pages", async () => {
