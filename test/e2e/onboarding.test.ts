@@ -10,7 +10,7 @@ import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { totpCodeAt } from "../../src/crypto/totp";
-import { createHuman, createSystem, startServer, removeDir, useServer, type TestServer } from "../helpers/server";
+import { createHuman, createSystem, runMcias, startServer, removeDir, useServer, type TestServer } from "../helpers/server";
 
 let s: TestServer;
 useServer((srv) => { s = srv; });
@@ -170,6 +170,43 @@ describe("invite links", () => {
     const token = tokenOf(url);
     expect((await accept(s, token, "friend-db-chosen-pw")).status).toBe(200);
     expect((await audit(s, id, "invite_created"))[0]!.actor).toBe("mcias-db");
+  });
+});
+
+describe("mcias ctl", () => {
+  const ctl = async (args: string[], o: { stdin?: string; token?: string } = {}) =>
+    runMcias(["ctl", ...args, "--server", s.url, "--cacert", join(s.dir, "server.crt"), "--token", o.token ?? await s.adminToken()], {
+      stdin: o.stdin, env: { XDG_CONFIG_HOME: s.dir, MCIAS_TOKEN: "", MCIAS_SERVER: "", MCIAS_CACERT: "" },
+    });
+
+  test("account create with email and display name, account invite prints a working link, totp-confirm and recovery-codes print codes", async () => {
+    const c = await ctl(["account", "create", "--username", "Cli.Friend", "--type", "human", "--email", "cli@example.org", "--display-name", "Cli Friend", "--json"], { stdin: "cli-friend-password-1\ncli-friend-password-1\n" });
+    expect(c.code).toBe(0);
+    const acct = JSON.parse(c.stdout);
+    expect([acct.username, acct.email, acct.display_name]).toEqual(["cli.friend", "cli@example.org", "Cli Friend"]);
+    const inv = await ctl(["account", "invite", "--id", acct.id]);
+    expect(inv.code).toBe(0);
+    const token = tokenOf(inv.stdout.trim());
+    expect(inv.stderr).toContain("valid until");
+    const acc = await accept(s, token, "cli-friend-new-pw-1");
+    expect(acc.status).toBe(200);
+    const tok = acc.body.token as string;
+
+    const en = await s.call("POST", "/v1/auth/totp/enroll", { token: tok });
+    const conf = await ctl(["auth", "totp-confirm", "--code", totpCodeAt(en.body.secret, Date.now()), "--json"], { token: tok });
+    expect(conf.code).toBe(0);
+    const codes = JSON.parse(conf.stdout).recovery_codes as string[];
+    secrets.push(...codes);
+    expect(codes).toHaveLength(10);
+    const regen = await ctl(["auth", "recovery-codes"], { token: tok, stdin: "cli-friend-new-pw-1\n" });
+    expect(regen.code).toBe(0);
+    const fresh = regen.stdout.split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}$/.test(l));
+    secrets.push(...fresh);
+    expect(fresh).toHaveLength(10);
+    expect(fresh.some((x) => codes.includes(x))).toBe(false);
+    const upd = await ctl(["account", "update", "--id", acct.id, "--email", "", "--json"]);
+    expect(upd.code).toBe(0);
+    expect(JSON.parse(upd.stdout).email).toBeNull();
   });
 });
 
