@@ -241,6 +241,56 @@ describe("onboarding a friend in the browser", () => {
     await collectCsp(p);
   });
 
+  test("the REST ceremonies with the browser's own JSON forms (parse…FromJSON / toJSON): register, list, rename, login, remove", async () => {
+    const id = await createHuman(s, "rest-user", "rest-user-password-1");
+    const token = await s.login("rest-user", "rest-user-password-1");
+    const p = await newPage();
+    await authenticator(p, "passkey");
+    await p.goto(`${base}/login`); // any page of the origin
+    type R = { status: number; body: any };
+    const registered = await p.evaluate(async (tok: string): Promise<R> => {
+      const w = window as any;
+      const call = async (path: string, body: unknown, auth?: string) => {
+        const r = await w.fetch(path, { method: "POST", headers: { "content-type": "application/json", ...(auth ? { authorization: `Bearer ${auth}` } : {}) }, body: JSON.stringify(body) });
+        return { status: r.status, body: await r.json() };
+      };
+      const o = await call("/v1/auth/webauthn/register/options", {}, tok);
+      const cred = await w.navigator.credentials.create({ publicKey: w.PublicKeyCredential.parseCreationOptionsFromJSON(o.body) });
+      return call("/v1/auth/webauthn/register/verify", { response: cred.toJSON(), name: "Browser JSON" }, tok);
+    }, token);
+    expect(registered.status).toBe(201);
+    expect(Object.keys(registered.body).sort()).toEqual(["created_at", "id", "last_used_at", "name"]);
+    const list = await s.call("GET", "/v1/auth/webauthn/credentials", { token });
+    expect(list.body.map((c: { name: string }) => c.name)).toEqual(["Browser JSON"]);
+    const renamed = await s.call("PATCH", `/v1/auth/webauthn/credentials/${registered.body.id}`, { token, json: { name: "Renamed" } });
+    expect(renamed.body.name).toBe("Renamed");
+    // another account cannot see, rename or remove it through the own-credentials path
+    const other = await s.login("kim", "kim-password-12345").catch(() => null);
+    if (other) expect((await s.call("DELETE", `/v1/auth/webauthn/credentials/${registered.body.id}`, { token: other })).status).toBe(404);
+
+    const login = async (): Promise<R> => p.evaluate(async (): Promise<R> => {
+      const w = window as any;
+      const call = async (path: string, body: unknown) => {
+        const r = await w.fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+        return { status: r.status, body: await r.json() };
+      };
+      const o = await call("/v1/auth/webauthn/login/options", {});
+      const cred = await w.navigator.credentials.get({ publicKey: w.PublicKeyCredential.parseRequestOptionsFromJSON(o.body) });
+      return call("/v1/auth/webauthn/login/verify", { response: cred.toJSON() });
+    });
+    const li = await login();
+    expect(li.status).toBe(200);
+    expect(Object.keys(li.body).sort()).toEqual(["expires_at", "token"]);
+    expect((await s.call("GET", "/v1/auth/me", { token: li.body.token })).body.username).toBe("rest-user");
+    const used = await s.call("GET", `/v1/accounts/${id}/webauthn/credentials`, { token: await s.adminToken() });
+    expect(used.body[0].last_used_at).not.toBeNull();
+
+    expect((await s.call("DELETE", `/v1/auth/webauthn/credentials/${registered.body.id}`, { token })).status).toBe(204);
+    const after = await login();
+    expect(after.status).toBe(401);
+    expect(after.body).toEqual({ error: "invalid credentials", code: "unauthorized" });
+  });
+
   test("no private key, invite link or its token in the database, the audit log or the server's log", async () => {
     expect(privateKeys.length).toBeGreaterThan(0);
     const { Database } = await import("bun:sqlite");
