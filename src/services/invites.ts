@@ -77,12 +77,13 @@ export function createInviteService(deps: ServiceDeps, audit: AuditService, auth
      * clears lockout, revokes the account's other tokens (a reset link ends every old
      * session), uses up the link — all in one transaction, or nothing at all.
      */
-    async accept(ctx: Ctx, token: string, password: string): Promise<IssuedToken> {
+    async accept(ctx: Ctx, token: string, password: string, opts: { audience?: string } = {}): Promise<IssuedToken> {
       const first = live(token);
+      tokens.checkAudience(opts.audience);
       const problem = passwordProblem(password, first.row.username);
       if (problem) throw new AppError("bad_request", problem);
       const hash = await hashPassword(password, config.argon2);
-      const minted = await tokens.mint(first.row);
+      const minted = await tokens.mint(first.row, { audience: opts.audience });
       store.tx(() => {
         // Everything again under the write lock: a concurrent accept, a newer link or a
         // deactivation since the first look means this one fails (and the tx rolls back).

@@ -231,8 +231,9 @@ export function createWebauthnService(deps: ServiceDeps, audit: AuditService, au
     },
 
     /** POST /v1/auth/webauthn/login/verify {response, password?} → a session token. */
-    async loginVerify(ctx: Ctx, input: { response: AuthenticationResponseJSON; password?: string }): Promise<IssuedToken> {
+    async loginVerify(ctx: Ctx, input: { response: AuthenticationResponseJSON; password?: string; audience?: string }): Promise<IssuedToken> {
       if (vault.isSealed()) throw new AppError("vault_sealed");
+      tokens.checkAudience(input.audience);
       const got = take(input.response.response.clientDataJSON, "login");
       const cred = store.webauthn.byCredentialId(input.response.id);
       const row = cred ? store.accounts.get(cred.account_id) ?? null : null;
@@ -269,7 +270,7 @@ export function createWebauthnService(deps: ServiceDeps, audit: AuditService, au
         const ok = row.password_hash !== null && (await verifyPassword(input.password, row.password_hash));
         if (!ok) loginFail(ctx, row, "bad_password", true);
       }
-      const minted = await tokens.mint(row);
+      const minted = await tokens.mint(row, { audience: input.audience });
       const actor: Ctx = { ...ctx, principal: { id: row.id, username: row.username, account_type: row.account_type, status: row.status, roles: [], tags: [] } };
       const refused = store.tx(() => {
         const fresh = store.accounts.get(row.id);

@@ -192,7 +192,7 @@ describe("mcias ctl", () => {
     expect(acc.status).toBe(200);
     const tok = acc.body.token as string;
 
-    const en = await s.call("POST", "/v1/auth/totp/enroll", { token: tok });
+    const en = await s.call("POST", "/v1/auth/totp/enroll", { token: tok, json: { current_password: "cli-friend-new-pw-1" } });
     const conf = await ctl(["auth", "totp-confirm", "--code", totpCodeAt(en.body.secret, Date.now()), "--json"], { token: tok });
     expect(conf.code).toBe(0);
     const codes = JSON.parse(conf.stdout).recovery_codes as string[];
@@ -237,7 +237,7 @@ describe("recovery codes", () => {
   test("shown once at TOTP confirmation; each works once in place of a TOTP code; regeneration kills the old set", async () => {
     const id = await createHuman(s, "rec-user", "rec-user-password-1");
     const tok = await s.login("rec-user", "rec-user-password-1");
-    const en = await s.call("POST", "/v1/auth/totp/enroll", { token: tok, json: {} });
+    const en = await s.call("POST", "/v1/auth/totp/enroll", { token: tok, json: { current_password: "rec-user-password-1" } });
     expect(en.status).toBe(200);
     const conf = await s.call("POST", "/v1/auth/totp/confirm", { token: tok, json: { code: totpCodeAt(en.body.secret, Date.now()) } });
     expect(conf.status).toBe(200);

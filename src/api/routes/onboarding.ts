@@ -29,7 +29,7 @@ export const onboardingRoutes = (s: Services, limiters: Limiters) =>
     })
     .post("/v1/invites/:token/accept", async ({ params, body, anon }) => {
       limiters.check("login", anon.ip);
-      const r = await s.invites.accept(anon, params.token, body.password);
+      const r = await s.invites.accept(anon, params.token, body.password, { audience: body.audience });
       return { token: r.token, expires_at: r.expires_at };
     }, {
       params: InviteParams, parse: "json", body: AcceptInviteBody,

@@ -7,8 +7,11 @@ const CurrentPassword = t.String({ minLength: 1, maxLength: 1024 });
 
 export const InviteLink = t.Object({ url: t.String(), expires_at: Time }, { ...Closed, title: "InviteLink" });
 export const InviteParams = t.Object({ token: t.String({ minLength: 1, maxLength: 128 }) }, Closed);
+const Audience = t.String({ minLength: 1, maxLength: 256, description: "the app the token is for (its `aud`); absent = any app" });
+
 export const AcceptInviteBody = t.Object({
   password: t.String({ minLength: 1, maxLength: 1024, description: "12-256 characters, not the username" }),
+  audience: t.Optional(Audience),
 }, { ...Closed, title: "AcceptInviteRequest" });
 
 export const RecoveryCodes = t.Object({
@@ -72,4 +75,5 @@ export const LoginOptionsBody = t.Object({
 export const LoginVerifyBody = t.Object({
   response: AuthenticationResponse,
   password: t.Optional(t.String({ minLength: 1, maxLength: 1024, description: "required when the authenticator did not verify the user (a security key as second factor)" })),
+  audience: t.Optional(Audience),
 }, { ...Closed, title: "WebauthnLoginVerifyRequest" });
