@@ -278,6 +278,11 @@ describe("onboarding a friend in the browser", () => {
       const cred = await w.navigator.credentials.get({ publicKey: w.PublicKeyCredential.parseRequestOptionsFromJSON(o.body) });
       return call("/v1/auth/webauthn/login/verify", { response: cred.toJSON() });
     });
+    // TOTP on: a passkey login still needs no code (it satisfies TOTP).
+    const en = await s.call("POST", "/v1/auth/totp/enroll", { token, json: { current_password: "rest-user-password-1" } });
+    const { totpCodeAt } = await import("../../src/crypto/totp");
+    expect((await s.call("POST", "/v1/auth/totp/confirm", { token, json: { code: totpCodeAt(en.body.secret, Date.now()) } })).status).toBe(200);
+    expect((await s.call("POST", "/v1/auth/login", { json: { username: "rest-user", password: "rest-user-password-1" } })).status).toBe(401);
     const li = await login();
     expect(li.status).toBe(200);
     expect(Object.keys(li.body).sort()).toEqual(["expires_at", "token"]);

@@ -131,6 +131,15 @@ describe("invite links", () => {
     }
   }, 60_000);
 
+  test("accept with an audience: the token is bound to it (SPEC §18)", async () => {
+    const id = await createHuman(s, "friend-aud");
+    const inv = await invite(s, id);
+    const r = await s.call("POST", `/v1/invites/${inv.token}/accept`, { json: { password: "friend-aud-chosen-pw", audience: "photos" } });
+    expect(r.status).toBe(200);
+    expect((await s.call("POST", "/v1/token/validate", { json: { token: r.body.token, audience: "photos" } })).body.valid).toBe(true);
+    expect((await s.call("POST", "/v1/token/validate", { json: { token: r.body.token, audience: "wiki" } })).body.valid).toBe(false);
+  });
+
   test("a reset link for an account with a password ends its old sessions", async () => {
     const id = await createHuman(s, "friend-reset", "old-password-12345");
     const oldTok = await s.login("friend-reset", "old-password-12345");
