@@ -51,7 +51,9 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
   {
     // A manager (role-named human, delegate) could otherwise mint an admin token by
     // managing a system account that holds admin: only an admin may issue it.
-    id: -11, description: "only an admin may issue a token for an account that holds admin", effect: "deny", priority: 0, enabled: true,
-    match: { actions: ["tokens:issue"], resource_types: ["token", "account"], escalates_to_admin: true },
+    // Likewise an invite/reset link is a way into the account (SPEC §15): whoever a stored
+    // rule lets invite may never make one for an admin unless they are an admin.
+    id: -11, description: "only an admin may issue a token or an invite link for an account that holds admin", effect: "deny", priority: 0, enabled: true,
+    match: { actions: ["tokens:issue", "accounts:invite"], resource_types: ["token", "account"], escalates_to_admin: true },
   },
 ] satisfies Rule[]);

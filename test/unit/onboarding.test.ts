@@ -80,3 +80,21 @@ describe("one-time secrets", () => {
     expect(redactPath("/v1/accounts")).toBe("/v1/accounts");
   });
 });
+
+describe("policy: invite links never escalate to admin", () => {
+  test("a stored rule granting accounts:invite does not reach admin accounts (built-in deny -11)", async () => {
+    const { BUILTIN_RULES, evaluate } = await import("../../src/policy");
+    const grant = { id: 1, description: "helpers may invite", effect: "allow" as const, priority: 100, enabled: true, match: { roles: ["helper"], actions: ["accounts:invite" as const] } };
+    const rules = [...BUILTIN_RULES, grant];
+    const helper = { id: "h", account_type: "human" as const, roles: ["helper"], tags: [] };
+    const friend = { type: "account" as const, id: "f", owner_id: "f", tags: [], roles: [] };
+    expect(evaluate({ subject: helper, action: "accounts:invite", resource: friend }, rules, 0).effect).toBe("allow");
+    const d = evaluate({ subject: helper, action: "accounts:invite", resource: { ...friend, roles: ["admin"] } }, rules, 0);
+    expect(d.effect).toBe("deny");
+    expect(d.rule?.id).toBe(-11);
+    const admin = { id: "a", account_type: "human" as const, roles: ["admin"], tags: [] };
+    expect(evaluate({ subject: admin, action: "accounts:invite", resource: { ...friend, roles: ["admin"] } }, rules, 0).effect).toBe("allow");
+    // without a rule, a plain user may not invite at all
+    expect(evaluate({ subject: { ...helper, roles: [] }, action: "accounts:invite", resource: friend }, BUILTIN_RULES, 0).effect).toBe("deny");
+  });
+});
