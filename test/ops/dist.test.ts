@@ -109,9 +109,11 @@ describe("config examples", () => {
       lockout: ["max_failures", "window", "duration"],
       master_key: ["passphrase_env", "keyfile"],
       rate_limit: ["login_rate", "login_burst", "validate_rate", "validate_burst", "unseal_rate", "unseal_burst"],
+      accounts: ["invite_ttl"],
+      webauthn: ["rp_id", "rp_name", "origins"],
     };
     // Uncomment every "# key = value" line: the result still parses, and has every key.
-    const all = parse(text.replace(/^# ((?:grpc_addr|keyfile) = .*)$/gm, "$1")) as Record<string, Record<string, unknown>>;
+    const all = parse(text.replace(/^# ((?:grpc_addr|keyfile|rp_id|rp_name|origins) = .*)$/gm, "$1")) as Record<string, Record<string, unknown>>;
     for (const [sec, ks] of Object.entries(keys)) for (const k of ks) expect(all[sec]?.[k], `${sec}.${k}`).toBeDefined();
     expect(Object.keys(all).sort()).toEqual(Object.keys(keys).sort());
   });
