@@ -163,7 +163,9 @@ export function createWebauthnService(deps: ServiceDeps, audit: AuditService, au
         const n = store.webauthn.countFor(row.id);
         if (n >= MAX_CREDENTIALS) throw new AppError("conflict", `at most ${MAX_CREDENTIALS} passkeys per account`);
         const t = iso(clock.now());
-        const label = name ?? `${info.credentialDeviceType === "multiDevice" ? "Passkey" : "Security key"} ${n + 1}`;
+        const transports = info.credential.transports ?? [];
+        const passkeyLike = info.credentialDeviceType === "multiDevice" || transports.includes("internal") || transports.includes("hybrid");
+        const label = name ?? `${passkeyLike ? "Passkey" : "Security key"} ${n + 1}`;
         store.webauthn.insert({
           id, account_id: row.id, credential_id: info.credential.id, public_key: info.credential.publicKey,
           sign_count: info.credential.counter, transports: JSON.stringify(info.credential.transports ?? []), name: label,

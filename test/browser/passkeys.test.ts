@@ -148,8 +148,10 @@ describe("onboarding a friend in the browser", () => {
   test("the friend adds a passkey, signs out, and signs in with the passkey alone", async () => {
     friendKey = await authenticator(friend, "passkey");
     await friend.goto(`${base}/profile`);
-    await friend.fill("#passkey-name", "Robin's laptop");
     await Promise.all([friend.waitForURL(/notice=passkey_added/), friend.click("[data-passkey='register']")]);
+    expect(await friend.inputValue("input[name=name]")).toBe("Passkey 1"); // default name
+    await friend.fill("input[name=name]", "Robin's laptop");
+    await Promise.all([friend.waitForURL(/notice=passkey_renamed/), friend.click("form[aria-label='Rename Passkey 1'] button")]);
     const rows = await friend.locator("table[aria-label] tbody tr, .table-wrap tbody tr").count();
     expect(rows).toBeGreaterThanOrEqual(1);
     expect(await friend.locator("#h-passkeys + .card").innerText()).toContain("Rename");
