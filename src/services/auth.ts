@@ -260,12 +260,7 @@ export function createAuthService(deps: ServiceDeps, audit: AuditService, authz:
       requireHuman(row);
       authz.require(ctx, "totp:enroll", authz.accountResource(row));
       if (row.totp_enabled !== 1) throw new AppError("conflict", "recovery codes stand in for TOTP codes: enable TOTP first");
-      if (isLocked(row, clock.now())) throw new AppError("forbidden", "account is locked; try again later");
-      const ok = row.password_hash !== null && (await verifyPassword(input.current_password, row.password_hash));
-      if (!ok) {
-        recordFailure(ctx, row, "login_fail", "bad_current_password");
-        throw new AppError("forbidden", "current password is incorrect");
-      }
+      await stepUp(ctx, row, input.current_password);
       const codes = newRecoveryCodes();
       store.tx(() => {
         const fresh = store.accounts.get(row.id);

@@ -31,7 +31,7 @@ export function createServices(deps: ServiceDeps) {
   const pgcreds = createPgCredService(deps, audit, authz);
   const policy = createPolicyService(deps, audit, authz, policyCache);
   const invites = createInviteService(deps, audit, authz, tokens);
-  const webauthn = createWebauthnService(deps, audit, authz, tokens);
+  const webauthn = createWebauthnService(deps, audit, authz, tokens, auth.stepUp);
   // id distinguishes this wiring from another in the same process (Elysia plugin dedup).
   return { id: crypto.randomUUID(), deps, policyCache, authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds, maintenance, invites, webauthn };
 }

@@ -60,7 +60,10 @@ export function validCredentialName(name: string): string {
   return n;
 }
 
-export function createWebauthnService(deps: ServiceDeps, audit: AuditService, authz: Authz, tokens: TokenService) {
+/** auth.stepUp (SPEC §18): the current password, checked and counted toward lockout. */
+export type StepUp = (ctx: Ctx, row: AccountRow, currentPassword: string | undefined) => Promise<void>;
+
+export function createWebauthnService(deps: ServiceDeps, audit: AuditService, authz: Authz, tokens: TokenService, stepUp: StepUp) {
   const { store, config, clock, vault } = deps;
   const rp = config.webauthn;
   const pending = new Map<string, Pending>();
@@ -118,10 +121,15 @@ export function createWebauthnService(deps: ServiceDeps, audit: AuditService, au
   }
 
   return {
-    /** POST /v1/auth/webauthn/register/options: creation options for the caller. */
-    async registerOptions(ctx: Ctx) {
+    /**
+     * POST /v1/auth/webauthn/register/options: creation options for the caller. Adding
+     * an authenticator is a step-up action (SPEC §18): the current password comes in the
+     * same request; the challenge it yields is what binds the verify step to it.
+     */
+    async registerOptions(ctx: Ctx, input: { current_password?: string } = {}) {
       const row = selfRow(ctx);
       authz.require(ctx, "webauthn:manage", authz.accountResource(row));
+      await stepUp(ctx, row, input.current_password);
       const existing = store.webauthn.listFor(row.id);
       if (existing.length >= MAX_CREDENTIALS) throw new AppError("conflict", `at most ${MAX_CREDENTIALS} passkeys per account; remove one first`);
       const options = await generateRegistrationOptions({

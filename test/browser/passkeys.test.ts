@@ -46,8 +46,8 @@ async function newPage(): Promise<Page> {
   });
   const p = await context.newPage();
   p.on("console", (m) => {
-    // A refused sign-in is a 401 the browser reports as a failed resource; that is the point of those steps.
-    if (m.type() === "error" && !/status of 401/.test(m.text())) consoleErrors.push(m.text());
+    // A refused sign-in (401) or step-up (403) is reported by the browser as a failed resource; those steps expect it.
+    if (m.type() === "error" && !/status of 40[13]/.test(m.text())) consoleErrors.push(m.text());
   });
   p.on("pageerror", (e) => consoleErrors.push(String(e)));
   p.on("dialog", (d) => void d.accept());
@@ -148,6 +148,13 @@ describe("onboarding a friend in the browser", () => {
   test("the friend adds a passkey, signs out, and signs in with the passkey alone", async () => {
     friendKey = await authenticator(friend, "passkey");
     await friend.goto(`${base}/profile`);
+    // step-up: without the current password nothing is asked of the authenticator
+    await friend.click("[data-passkey='register']");
+    await friend.locator("#passkey-register-status").filter({ hasText: "Enter your current password first." }).waitFor();
+    await friend.fill("#passkey-password", "not-the-password-1");
+    await friend.click("[data-passkey='register']");
+    await friend.locator("#passkey-register-status").filter({ hasText: "current password is missing or wrong" }).waitFor();
+    await friend.fill("#passkey-password", FRIEND_PASSWORD);
     await Promise.all([friend.waitForURL(/notice=passkey_added/), friend.click("[data-passkey='register']")]);
     expect(await friend.inputValue("input[name=name]")).toBe("Passkey 1"); // default name
     await friend.fill("input[name=name]", "Robin's laptop");
@@ -220,6 +227,7 @@ describe("onboarding a friend in the browser", () => {
     const key = await authenticator(p, "security-key");
     await signInWithPassword(p, "kim", "kim-password-12345");
     await p.goto(`${base}/profile`);
+    await p.fill("#passkey-password", "kim-password-12345");
     await Promise.all([p.waitForURL(/notice=passkey_added/), p.click("[data-passkey='register']")]);
     expect(await p.locator("#h-passkeys + .card").innerText()).toContain("Security key 1");
     const { credentials } = await key.cdp.send("WebAuthn.getCredentials", { authenticatorId: key.id });
@@ -256,7 +264,9 @@ describe("onboarding a friend in the browser", () => {
         const r = await w.fetch(path, { method: "POST", headers: { "content-type": "application/json", ...(auth ? { authorization: `Bearer ${auth}` } : {}) }, body: JSON.stringify(body) });
         return { status: r.status, body: await r.json() };
       };
-      const o = await call("/v1/auth/webauthn/register/options", {}, tok);
+      const refused = await call("/v1/auth/webauthn/register/options", {}, tok);
+      if (refused.status !== 403) return refused; // step-up: the current password is needed
+      const o = await call("/v1/auth/webauthn/register/options", { current_password: "rest-user-password-1" }, tok);
       const cred = await w.navigator.credentials.create({ publicKey: w.PublicKeyCredential.parseCreationOptionsFromJSON(o.body) });
       return call("/v1/auth/webauthn/register/verify", { response: cred.toJSON(), name: "Browser JSON" }, tok);
     }, token);

@@ -43,9 +43,9 @@ export const onboardingRoutes = (s: Services, limiters: Limiters) =>
       response: responses({ 200: RecoveryCodes }),
     })
     // ---- WebAuthn: own credentials ------------------------------------------------
-    .post("/v1/auth/webauthn/register/options", ({ ctx }) => s.webauthn.registerOptions(ctx), {
+    .post("/v1/auth/webauthn/register/options", ({ ctx, body }) => s.webauthn.registerOptions(ctx, body ?? {}), {
       auth: true, parse: "json", body: t.Optional(RegisterOptionsBody),
-      detail: { tags: ["webauthn"], summary: "Creation options for a new passkey or security key" },
+      detail: { tags: ["webauthn"], summary: "Creation options for a new passkey or security key; needs current_password (step-up), else 403" },
       response: responses({ 200: CeremonyOptions }),
     })
     .post("/v1/auth/webauthn/register/verify", async ({ ctx, body, set }) => {

@@ -9,7 +9,7 @@
  * call the same services as REST.
  */
 import { Value } from "@sinclair/typebox/value";
-import { AuthenticationResponse, LoginOptionsBody, RegistrationResponse } from "../../api/schemas/onboarding";
+import { AuthenticationResponse, LoginOptionsBody, RegisterOptionsBody, RegistrationResponse } from "../../api/schemas/onboarding";
 import { t } from "elysia";
 import { AppError } from "../../errors";
 import type { AccountView } from "../../services/views";
@@ -103,7 +103,10 @@ ${field({ name: "confirm_password", label: "Repeat the password", type: "passwor
     // ---- profile: passkeys -------------------------------------------------------
     {
       method: "POST", path: "/profile/passkeys/options",
-      handler: async (rc) => json(await s.webauthn.registerOptions(rc.ctx)),
+      handler: async (rc) => {
+        const body = await jsonBody<{ current_password?: string }>(rc, RegisterOptionsBody);
+        return json(await s.webauthn.registerOptions(rc.ctx, body));
+      },
     },
     {
       method: "POST", path: "/profile/passkeys/verify",
@@ -190,6 +193,7 @@ ${table(["Name", "Added", "Last used", ""], creds.map((c) => html`<tr>
 <td>${actionButton(`/profile/passkeys/${c.id}/remove`, rc.csrf, "Remove", { confirm: `Remove the passkey "${c.name}"? It will no longer sign you in.` })}</td></tr>`), "No passkeys yet.", "Your passkeys")}
 ${passkeysUsable ? html`<form class="inline" aria-label="Add a passkey">
 ${field({ name: "passkey_name", label: "Name (optional)", hint: "e.g. Laptop, Phone, YubiKey", id: "passkey-name", autocomplete: "off" })}
+${field({ name: "current_password", label: "Current password", type: "password", hint: "Adding a way to sign in needs your password.", id: "passkey-password", autocomplete: "current-password" })}
 <button type="button" data-passkey="register" data-status="passkey-register-status" hidden>Add a passkey</button></form>
 <p id="passkey-register-status" class="hint" role="status" hidden></p>`
   : html`<p class="muted">Passkeys work only at ${s.webauthn.origins().join(", ")}; open the console there to add one.</p>`}

@@ -26,7 +26,10 @@
       headers: { "content-type": "application/json", "x-csrf-token": csrf(), accept: "application/json" },
       body: JSON.stringify(body || {}),
     }).then(function (r) {
-      if (!r.ok) throw new Error(r.status === 429 ? "Too many attempts; wait a moment." : r.status === 401 ? "Sign-in failed." : "The server refused (" + r.status + ").");
+      if (!r.ok) {
+        throw new Error(r.status === 429 ? "Too many attempts; wait a moment." : r.status === 401 ? "Sign-in failed."
+          : r.status === 403 ? "Your current password is missing or wrong." : "The server refused (" + r.status + ").");
+      }
       return r.json();
     });
   }
@@ -77,8 +80,10 @@
 
   function register(btn) {
     var nameInput = document.getElementById("passkey-name");
+    var pw = document.getElementById("passkey-password");
+    if (!pw || !pw.value) { say(btn, "Enter your current password first."); return; }
     say(btn, "Follow your browser's prompt…");
-    post("/profile/passkeys/options", {}).then(function (o) {
+    post("/profile/passkeys/options", { current_password: pw.value }).then(function (o) {
       var pk = {
         rp: o.rp, challenge: b64uToBuf(o.challenge), pubKeyCredParams: o.pubKeyCredParams, timeout: o.timeout,
         attestation: o.attestation, authenticatorSelection: o.authenticatorSelection, extensions: o.extensions,
