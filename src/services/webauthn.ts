@@ -16,10 +16,7 @@
  * Challenges live in memory for 5 minutes, single use, bounded in number: a restart
  * only makes a ceremony in flight start again.
  */
-import {
-  generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse,
-  type AuthenticationResponseJSON, type RegistrationResponseJSON,
-} from "@simplewebauthn/server";
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import { AppError, assertThat } from "../errors";
 import { verifyPassword } from "../crypto/password";
 import { newId } from "../crypto/random";
@@ -67,6 +64,10 @@ export function createWebauthnService(deps: ServiceDeps, audit: AuditService, au
   const { store, config, clock, vault } = deps;
   const rp = config.webauthn;
   const pending = new Map<string, Pending>();
+  // Loaded on the first ceremony (idle memory and start time stay as they were); its
+  // X.509 dependency needs the Reflect polyfill in place before it loads.
+  let loaded: Promise<typeof import("@simplewebauthn/server")> | null = null;
+  const lib = () => (loaded ??= import("reflect-metadata").then(() => import("@simplewebauthn/server")));
   const target = (r: AccountRow) => ({ id: r.id, username: r.username });
 
   function remember(challenge: string, p: Omit<Pending, "expires">): void {
@@ -132,7 +133,7 @@ export function createWebauthnService(deps: ServiceDeps, audit: AuditService, au
       await stepUp(ctx, row, input.current_password);
       const existing = store.webauthn.listFor(row.id);
       if (existing.length >= MAX_CREDENTIALS) throw new AppError("conflict", `at most ${MAX_CREDENTIALS} passkeys per account; remove one first`);
-      const options = await generateRegistrationOptions({
+      const options = await (await lib()).generateRegistrationOptions({
         rpName: rp.rpName,
         rpID: rp.rpId,
         userName: row.username,
@@ -154,6 +155,7 @@ export function createWebauthnService(deps: ServiceDeps, audit: AuditService, au
       const name = input.name === undefined ? null : validCredentialName(input.name);
       const got = take(input.response.response.clientDataJSON, "register");
       if (!got || got.p.accountId !== row.id) throw new AppError("bad_request", "unknown or expired registration challenge; start again");
+      const { verifyRegistrationResponse } = await lib();
       let info;
       try {
         const v = await verifyRegistrationResponse({
@@ -235,7 +237,7 @@ export function createWebauthnService(deps: ServiceDeps, audit: AuditService, au
           allow = store.webauthn.listFor(row.id).map((c) => ({ id: c.credential_id, transports: JSON.parse(c.transports) as string[] }));
         }
       }
-      const options = await generateAuthenticationOptions({ rpID: rp.rpId, allowCredentials: allow, userVerification: "preferred", timeout: 120_000 });
+      const options = await (await lib()).generateAuthenticationOptions({ rpID: rp.rpId, allowCredentials: allow, userVerification: "preferred", timeout: 120_000 });
       remember(options.challenge, { kind: "login", accountId });
       return options;
     },
@@ -260,6 +262,7 @@ export function createWebauthnService(deps: ServiceDeps, audit: AuditService, au
       if (handle !== undefined && handle !== "" && Buffer.from(handle, "base64url").toString("utf8") !== row.id) {
         loginFail(ctx, row, "user_handle_mismatch", true);
       }
+      const { verifyAuthenticationResponse } = await lib();
       let result;
       try {
         result = await verifyAuthenticationResponse({
