@@ -20,6 +20,7 @@ import { serviceAccountRoutes } from "./routes/serviceAccounts";
 import { systemRoutes } from "./routes/system";
 import { tokenRoutes } from "./routes/tokens";
 import { onboardingRoutes } from "./routes/onboarding";
+import { forwardAuthRoutes } from "./routes/forwardAuth";
 
 const OPEN_WHILE_SEALED = new Set(["/v1/health", "/v1/vault/status", "/v1/vault/unseal"]);
 
@@ -40,7 +41,8 @@ export function createApi(s: Services, limiters: Limiters, log: Logger) {
     .use(pgcredRoutes(s))
     .use(auditRoutes(s))
     .use(policyRoutes(s))
-    .use(onboardingRoutes(s, limiters));
+    .use(onboardingRoutes(s, limiters))
+    .use(forwardAuthRoutes(s));
 }
 
 export type Api = ReturnType<typeof createApi>;

@@ -16,6 +16,7 @@ import { createTokenService } from "./tokens";
 import { createVaultService } from "./vault";
 import { createInviteService } from "./invites";
 import { createWebauthnService } from "./webauthn";
+import { createSsoService } from "./sso";
 
 export function createServices(deps: ServiceDeps) {
   const policyCache = createPolicyCache(deps.store);
@@ -32,8 +33,9 @@ export function createServices(deps: ServiceDeps) {
   const policy = createPolicyService(deps, audit, authz, policyCache);
   const invites = createInviteService(deps, audit, authz, tokens);
   const webauthn = createWebauthnService(deps, audit, authz, tokens, auth.stepUp);
+  const sso = createSsoService(deps, audit, authz, tokens);
   // id distinguishes this wiring from another in the same process (Elysia plugin dedup).
-  return { id: crypto.randomUUID(), deps, policyCache, authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds, maintenance, invites, webauthn };
+  return { id: crypto.randomUUID(), deps, policyCache, authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds, maintenance, invites, webauthn, sso };
 }
 
 export type Services = ReturnType<typeof createServices>;

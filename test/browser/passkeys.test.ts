@@ -95,7 +95,7 @@ async function audit(type: string, account: string) {
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`chromium not found at ${CHROMIUM}: install it (apt-get install chromium)`);
   const port = freePort();
-  s = await startServer({ port, sections: { tokens: `issuer = "https://localhost:${port}"` } });
+  s = await startServer({ listen: `127.0.0.1:${port}`, sections: { tokens: `issuer = "https://localhost:${port}"` } });
   base = `https://localhost:${port}`;
   browser = await chromium.launch({
     executablePath: CHROMIUM,

@@ -22,7 +22,12 @@ import { str, type Route, type UiDeps } from "../routes";
 const json = (body: unknown, status = 200) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 
-const LoginVerify = t.Object({ response: AuthenticationResponse, password: t.Optional(t.String({ minLength: 1, maxLength: 1024 })) }, { additionalProperties: false });
+const LoginVerify = t.Object({
+  response: AuthenticationResponse,
+  password: t.Optional(t.String({ minLength: 1, maxLength: 1024 })),
+  /** The login page's `rd` (SPEC §16): honoured only if sso.safeRedirect accepts it. */
+  rd: t.Optional(t.String({ maxLength: 4096 })),
+}, { additionalProperties: false });
 const RegisterVerify = t.Object({ response: RegistrationResponse, name: t.Optional(t.String({ minLength: 1, maxLength: 64 })) }, { additionalProperties: false });
 
 /** The JSON body of a ceremony request, checked against its schema (400 otherwise). */
@@ -91,12 +96,12 @@ ${field({ name: "confirm_password", label: "Repeat the password", type: "passwor
       method: "POST", path: "/login/passkey/verify", opts: { anon: true },
       handler: async (rc) => {
         limiters.check("login", rc.ctx.ip);
-        const body = await jsonBody<Parameters<typeof s.webauthn.loginVerify>[1]>(rc, LoginVerify);
+        const { rd, ...body } = await jsonBody<Parameters<typeof s.webauthn.loginVerify>[1] & { rd?: string }>(rc, LoginVerify);
         const issued = await s.webauthn.loginVerify(rc.ctx, body);
         rc.cookies.push(sessionCookie(issued.token, issued.expires_at, s.deps.clock.now()));
         const headers = new Headers({ "content-type": "application/json" });
         for (const c of rc.cookies) headers.append("set-cookie", c);
-        return new Response(JSON.stringify({ redirect: "/" }), { status: 200, headers });
+        return new Response(JSON.stringify({ redirect: s.sso.safeRedirect(rd ?? null) ?? "/" }), { status: 200, headers });
       },
     },
 
