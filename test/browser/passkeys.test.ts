@@ -169,7 +169,9 @@ describe("onboarding a friend in the browser", () => {
     await signOut(friend);
     await friend.locator("[data-passkey='login']").waitFor({ state: "visible" });
     await shot(friend, "passkey-login");
-    await Promise.all([friend.waitForURL(`${base}/`), friend.click("[data-passkey='login']")]);
+    // with a return address (SPEC §16 rd), the passkey sign-in goes back there like the password form
+    await friend.goto(`${base}/login?rd=${encodeURIComponent(`${base}/profile`)}`);
+    await Promise.all([friend.waitForURL(`${base}/profile`), friend.click("[data-passkey='login']")]);
     expect(await friend.locator("main").innerText()).toContain("robin");
     const ok = await audit("login_ok", friendId);
     expect(ok.some((e) => e.details.method === "webauthn" && e.details.user_verified === true)).toBe(true);
