@@ -14,7 +14,9 @@ import { newRecoveryCode, normalizeRecoveryCode, RECOVERY_CODE_COUNT, recoveryCo
 import type { AccountRow } from "../store/accounts";
 import type { AuditService } from "./audit";
 import type { Authz } from "./authz";
-import { iso, USERNAME_RE, type Ctx, type Principal, type ServiceDeps } from "./context";
+import { iso, type ServiceDeps } from "./deps";
+import { USERNAME_RE } from "./limits";
+import { type Ctx, type Principal } from "./principal";
 import { afterFailure, CLEARED, isLocked } from "./lockout";
 import type { IssuedToken, TokenService } from "./tokens";
 import { toAccountView, type AccountView } from "./views";

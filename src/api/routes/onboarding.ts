@@ -7,6 +7,7 @@ import { Elysia, t } from "elysia";
 import type { Services } from "../../services";
 import type { Limiters } from "../../http/limiters";
 import { authPlugin } from "../plugins/auth";
+import { rateLimitPlugin } from "../plugins/rateLimit";
 import { IdParams, responses, TokenResponse } from "../schemas/common";
 import {
   AcceptInviteBody, AccountCredentialParams, CeremonyOptions, CredentialParams, InviteLink, InviteParams, LoginOptionsBody,
@@ -17,6 +18,7 @@ import {
 export const onboardingRoutes = (s: Services, limiters: Limiters) =>
   new Elysia()
     .use(authPlugin(s))
+    .use(rateLimitPlugin(limiters, s.id))
     // ---- invite / reset links ----------------------------------------------------
     .post("/v1/accounts/:id/invite", ({ ctx, params, set }) => {
       const link = s.invites.create(ctx, params.id);
@@ -28,11 +30,10 @@ export const onboardingRoutes = (s: Services, limiters: Limiters) =>
       response: responses({ 201: InviteLink }),
     })
     .post("/v1/invites/:token/accept", async ({ params, body, anon }) => {
-      limiters.check("login", anon.ip);
       const r = await s.invites.accept(anon, params.token, body.password, { audience: body.audience });
       return { token: r.token, expires_at: r.expires_at };
     }, {
-      params: InviteParams, parse: "json", body: AcceptInviteBody,
+      params: InviteParams, parse: "json", body: AcceptInviteBody, rateLimit: "login",
       detail: { tags: ["auth"], summary: "Accept an invite link: set the password and sign in; unknown, used and expired links are 404", security: [] },
       response: responses({ 200: TokenResponse }),
     })
@@ -75,20 +76,16 @@ export const onboardingRoutes = (s: Services, limiters: Limiters) =>
       response: responses({ 204: t.Void() }),
     })
     // ---- WebAuthn: login -----------------------------------------------------------
-    .post("/v1/auth/webauthn/login/options", ({ anon, body }) => {
-      limiters.check("login", anon.ip);
-      return s.webauthn.loginOptions(anon, body ?? {});
-    }, {
-      parse: "json", body: t.Optional(LoginOptionsBody),
+    .post("/v1/auth/webauthn/login/options", ({ anon, body }) => s.webauthn.loginOptions(anon, body ?? {}), {
+      parse: "json", body: t.Optional(LoginOptionsBody), rateLimit: "login",
       detail: { tags: ["webauthn"], summary: "Request options for a passkey login (no username needed)", security: [] },
       response: responses({ 200: CeremonyOptions }),
     })
     .post("/v1/auth/webauthn/login/verify", async ({ anon, body }) => {
-      limiters.check("login", anon.ip);
       const r = await s.webauthn.loginVerify(anon, body);
       return { token: r.token, expires_at: r.expires_at };
     }, {
-      parse: "json", body: LoginVerifyBody,
+      parse: "json", body: LoginVerifyBody, rateLimit: "login",
       detail: { tags: ["webauthn"], summary: "Log in with a passkey assertion (satisfies TOTP); a security key without user verification also needs the password", security: [] },
       response: responses({ 200: TokenResponse }),
     })

@@ -42,7 +42,7 @@ async function jsonBody<T>(rc: Rc, schema: Parameters<typeof Value.Check>[0]): P
 /** The page's own origin (scheme://host[:port]) as the browser sees it. */
 const originOf = (rc: Rc) => rc.url.origin;
 
-export function onboardingRoutes({ s, limiters }: UiDeps): Route[] {
+export function onboardingRoutes({ s }: UiDeps): Route[] {
   const invitePage = (rc: Rc, token: string, o: { status?: number; error?: string } = {}) => {
     const info = s.invites.info(token);
     const who = info.display_name ? `${info.display_name} (${info.username})` : info.username;
@@ -65,9 +65,8 @@ ${field({ name: "confirm_password", label: "Repeat the password", type: "passwor
       handler: (rc) => invitePage(rc, rc.params.token ?? ""),
     },
     {
-      method: "POST", path: "/invite/:token", opts: { anon: true },
+      method: "POST", path: "/invite/:token", opts: { anon: true, rateLimit: "login" },
       handler: async (rc) => {
-        limiters.check("login", rc.ctx.ip);
         const token = rc.params.token ?? "";
         const password = rc.form.get("password") ?? "";
         if (password !== (rc.form.get("confirm_password") ?? "")) return invitePage(rc, token, { status: 400, error: "The passwords do not match." });
@@ -78,27 +77,25 @@ ${field({ name: "confirm_password", label: "Repeat the password", type: "passwor
           if (e instanceof AppError && e.code === "bad_request") return invitePage(rc, token, { status: 400, error: e.message });
           throw e;
         }
-        rc.cookies.push(sessionCookie(issued.token, issued.expires_at, s.deps.clock.now()));
+        rc.cookies.push(sessionCookie(issued.token, s.tokens.secondsUntil(issued.expires_at)));
         return rc.redirect("/profile?notice=welcome");
       },
     },
 
     // ---- login page: passkey ceremony --------------------------------------------
     {
-      method: "POST", path: "/login/passkey/options", opts: { anon: true },
+      method: "POST", path: "/login/passkey/options", opts: { anon: true, rateLimit: "login" },
       handler: async (rc) => {
-        limiters.check("login", rc.ctx.ip);
         const body = await jsonBody<{ username?: string }>(rc, LoginOptionsBody);
         return json(await s.webauthn.loginOptions(rc.ctx, body));
       },
     },
     {
-      method: "POST", path: "/login/passkey/verify", opts: { anon: true },
+      method: "POST", path: "/login/passkey/verify", opts: { anon: true, rateLimit: "login" },
       handler: async (rc) => {
-        limiters.check("login", rc.ctx.ip);
         const { rd, ...body } = await jsonBody<Parameters<typeof s.webauthn.loginVerify>[1] & { rd?: string }>(rc, LoginVerify);
         const issued = await s.webauthn.loginVerify(rc.ctx, body);
-        rc.cookies.push(sessionCookie(issued.token, issued.expires_at, s.deps.clock.now()));
+        rc.cookies.push(sessionCookie(issued.token, s.tokens.secondsUntil(issued.expires_at)));
         const headers = new Headers({ "content-type": "application/json" });
         for (const c of rc.cookies) headers.append("set-cookie", c);
         return new Response(JSON.stringify({ redirect: s.sso.safeRedirect(rd ?? null) ?? "/" }), { status: 200, headers });
