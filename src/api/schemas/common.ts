@@ -13,7 +13,7 @@ export const ErrorBody = t.Object({
     t.Literal("conflict"), t.Literal("payload_too_large"), t.Literal("rate_limited"), t.Literal("vault_sealed"),
     t.Literal("internal"),
   ]),
-}, { ...Closed, $id: "#/components/schemas/Error", title: "Error" });
+}, { ...Closed, title: "Error" });
 
 export const Uuid = t.String({ format: "uuid", maxLength: 36, description: "UUID" });
 export const IdParams = t.Object({ id: Uuid }, Closed);
