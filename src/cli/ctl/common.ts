@@ -122,34 +122,16 @@ export function leaf<A extends ArgsDef>(def: {
   }) as CommandDef<A & typeof globalArgs>;
 }
 
-/** One synopsis line per flag set: `--id <id> [--roles <roles>]`. */
-function synopsis(args: ArgsDef): string {
-  return Object.entries(args)
-    .filter(([k]) => !(k in globalArgs))
-    .map(([k, d]) => {
-      const def = d as { type?: string; required?: boolean; options?: string[] };
-      const flag = def.type === "boolean" ? `--${k}` : `--${k} ${def.options ? def.options.join("|") : `<${k}>`}`;
-      return def.required ? flag : `[${flag}]`;
-    })
-    .join(" ");
-}
-
 /**
- * Defines a command group. Its help text carries an example, and a synopsis of every
- * subcommand's flags so `mcias ctl <group> --help` shows them all at once.
+ * Defines a command group. Its help (rendered by src/cli/run.ts) carries the summary,
+ * an example, a SYNOPSIS of every subcommand's flags and the global flags. The
+ * parent's COMMANDS table shows only the first line.
  */
 export function group(name: string, description: string, subCommands: Record<string, CommandDef<any>>): CommandDef<any> {
-  const lines = Object.entries(subCommands).map(([sub, cmd]) => `  ${name} ${sub} ${synopsis((cmd.args ?? {}) as ArgsDef)}`.trimEnd());
-  const text = `${description}\n\nSubcommands and their flags:\n${lines.join("\n")}\n` +
-    "Every subcommand also takes --server URL, --token T, --cacert FILE and --json.";
-  // citty shows a subcommand's description in its parent's one-line table too, so the
-  // long text is given only when this group itself is the one asked for help.
-  const meta = () => {
-    const argv = process.argv;
-    const i = argv.indexOf("ctl");
-    return { name, description: i >= 0 && argv[i + 1] === name ? text : description };
-  };
-  return defineCommand({ meta, subCommands });
+  const [summary, example] = description.split(/ (?=Example: )/);
+  const text = [summary, example, "Every subcommand also takes --server URL, --token T, --cacert FILE and --json (before or after the subcommand)."]
+    .filter(Boolean).join("\n");
+  return defineCommand({ meta: { name, description: text }, args: globalArgs, subCommands });
 }
 
 // ---- output -----------------------------------------------------------------------
