@@ -97,8 +97,14 @@ export function createAccountService(deps: ServiceDeps, audit: AuditService, aut
       });
     },
 
-    list(ctx: Ctx, filter: { status?: AccountStatus; account_type?: AccountType } = {}): AccountView[] {
+    /** With `username`: that account (any status) or nothing; the other filters still apply. */
+    list(ctx: Ctx, filter: { status?: AccountStatus; account_type?: AccountType; username?: string } = {}): AccountView[] {
       authz.require(ctx, "accounts:read", { type: "account" });
+      if (filter.username !== undefined) {
+        const row = store.accounts.getByUsername(filter.username);
+        const keep = row && (!filter.status || row.status === filter.status) && (!filter.account_type || row.account_type === filter.account_type);
+        return keep ? [view(row)] : [];
+      }
       return store.accounts.list({ status: filter.status, accountType: filter.account_type }).map(view);
     },
 

@@ -65,6 +65,22 @@ export function createAuditQueryService(deps: ServiceDeps, authz: Authz) {
   };
 }
 
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * `account` names an account by id or by username (SPEC §17); the log is filtered by id.
+ * An id that matches no account is kept (its rows may outlive nothing, but a typo must
+ * not silently widen the filter); an unknown username is a clear 404.
+ */
+function accountFilter(deps: ServiceDeps, account: string | undefined): string | undefined {
+  if (account === undefined) return undefined;
+  if (UUID_RE.test(account) && deps.store.accounts.get(account.toLowerCase())) return account.toLowerCase();
+  const row = deps.store.accounts.getByUsername(account);
+  if (row) return row.id;
+  if (UUID_RE.test(account)) return account;
+  throw new AppError("not_found", `no account named ${JSON.stringify(account)}`);
+}
+
 /** Unauthenticated core, shared by the API (after authz) and `mcias db` (operator access). */
 export function queryAudit(deps: ServiceDeps, q: AuditQuery): { events: AuditEventView[]; next_cursor: string | null } {
   const limit = q.limit ?? 100;
@@ -81,9 +97,9 @@ export function queryAudit(deps: ServiceDeps, q: AuditQuery): { events: AuditEve
     before = Number(q.cursor);
   }
   if (q.type !== undefined && !(AUDIT_EVENT_TYPES as readonly string[]).includes(q.type)) {
-    throw new AppError("bad_request", "type is not an audit event type");
+    throw new AppError("bad_request", `type is not an audit event type; valid types: ${AUDIT_EVENT_TYPES.join(", ")}`);
   }
-  const f: AuditFilter = { account: q.account, type: q.type, since: time(q.since, "since"), until: time(q.until, "until"), before, limit: limit + 1 };
+  const f: AuditFilter = { account: accountFilter(deps, q.account), type: q.type, since: time(q.since, "since"), until: time(q.until, "until"), before, limit: limit + 1 };
   const rows = deps.store.audit.query(f);
   const page = rows.slice(0, limit);
   const next = rows.length > limit ? String(page[page.length - 1]!.id) : null;
