@@ -43,7 +43,8 @@ export function wrap(text: string | string[], width: number, indent = 0, firstIn
 }
 
 const flagLabel = (name: string, def: ArgDef): string => {
-  if (def.type === "boolean") return `--${name}`;
+  // A boolean that defaults to true is switched off: show it as --no-<name>.
+  if (def.type === "boolean") return (def as { default?: unknown }).default === true ? `--no-${name}` : `--${name}`;
   const opts = (def as { options?: string[] }).options;
   return `--${name} ${opts ? opts.join("|") : `<${name}>`}`;
 };
@@ -116,7 +117,7 @@ export async function renderHelp(cmd: AnyCommand, path: string[], globals: ArgsD
   if (own.length) {
     out.push("", "OPTIONS");
     out.push(...table(own.map(([k, d]) => {
-      const def = d as { description?: string; required?: boolean; default?: unknown };
+      const def = d as { type?: string; description?: string; required?: boolean; default?: unknown };
       const extra = def.required ? " (required)" : def.default !== undefined && def.type !== "boolean" ? ` (default: ${String(def.default)})` : "";
       return [flagLabel(k, d), `${def.description ?? ""}${extra}`];
     }), w));

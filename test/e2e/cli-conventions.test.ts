@@ -78,3 +78,111 @@ describe("--help at 80 columns", () => {
     expect(bad).toEqual([]);
   }, 180_000);
 });
+
+describe("accounts by id or username (SPEC §17)", () => {
+  test("GET /v1/audit?account=<username> finds the same events as the id; an unknown name is a 404", async () => {
+    const tok = await s.adminToken();
+    const me = (await s.call("GET", "/v1/auth/me", { token: tok })).body;
+    const byId = await s.call("GET", `/v1/audit?account=${me.id}`, { token: tok });
+    const byName = await s.call("GET", "/v1/audit?account=admin", { token: tok });
+    const byUpper = await s.call("GET", "/v1/audit?account=ADMIN", { token: tok });
+    expect(byName.status).toBe(200);
+    expect(byName.body.events.length).toBeGreaterThan(0);
+    expect(byName.body.events).toEqual(byId.body.events);
+    expect(byUpper.body.events).toEqual(byId.body.events);
+    const none = await s.call("GET", "/v1/audit?account=nobody-at-all", { token: tok });
+    expect(none.status).toBe(404);
+    expect(none.body.code).toBe("not_found");
+    // GET /v1/accounts?username= gives that account (or nothing).
+    expect((await s.call("GET", "/v1/accounts?username=Admin", { token: tok })).body.map((a: { id: string }) => a.id)).toEqual([me.id]);
+    expect((await s.call("GET", "/v1/accounts?username=nobody-at-all", { token: tok })).body).toEqual([]);
+  });
+
+  test("ctl: --id, --grantee, --account and policy evaluate --subject take usernames", async () => {
+    const tok = await s.adminToken();
+    const a = ["--token", tok, ...conn()];
+    expect((await ctl(["account", "create", "--username", "cli-svc", "--type", "system", ...a])).code).toBe(0);
+    expect((await ctl(["account", "create", "--username", "cli-hu", "--type", "human", ...a], { stdin: "cli-hu-password-1\ncli-hu-password-1\n" })).code).toBe(0);
+    const get = await ctl(["account", "get", "--id", "cli-svc", ...a]);
+    expect(get.code).toBe(0);
+    expect(get.stdout).toMatch(/^username:\s+cli-svc$/m);
+    expect((await ctl(["role", "grant", "--id", "cli-hu", "--role", "ops", ...a])).stdout.trim()).toBe("ops");
+    expect((await ctl(["delegate", "grant", "--id", "cli-svc", "--grantee", "cli-hu", ...a])).code).toBe(0);
+    const dl = await ctl(["delegate", "list", "--id", "cli-svc", ...a]);
+    expect(dl.stdout).toContain("cli-hu");
+    const q = await ctl(["audit", "query", "--account", "cli-hu", "--json", ...a]);
+    expect(q.code).toBe(0);
+    const types = JSON.parse(q.stdout).events.map((e: { type: string }) => e.type);
+    expect(types).toContain("role_granted");
+    const svcEvents = JSON.parse((await ctl(["audit", "query", "--account", "cli-svc", "--json", ...a])).stdout).events.map((e: { type: string }) => e.type);
+    expect(svcEvents).toContain("token_delegate_granted");
+    const unknown = await ctl(["audit", "query", "--account", "no-such-user", ...a]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("no-such-user");
+    const ev = await ctl(["policy", "evaluate", "--subject", "cli-hu", "--action", "tokens:issue", "--resource-type", "token", "--resource-id", "cli-svc", "--json", ...a]);
+    expect({ code: ev.code, err: ev.stderr }).toEqual({ code: 0, err: "" });
+    expect(JSON.parse(ev.stdout).effect).toBe("allow");
+    const deny = await ctl(["policy", "evaluate", "--subject", "cli-hu", "--action", "accounts:delete", "--resource-type", "account", "--resource-id", "admin", "--json", ...a]);
+    expect(JSON.parse(deny.stdout).effect).toBe("deny");
+  }, 60_000);
+
+  test("db: --id takes a username too", async () => {
+    const byName = await runMcias(["db", "account", "get", "--id", "admin", "--config", s.configPath]);
+    expect(byName.code).toBe(0);
+    const id = JSON.parse(byName.stdout).id;
+    const byId = await runMcias(["db", "account", "get", "--id", id, "--config", s.configPath]);
+    expect(JSON.parse(byId.stdout).username).toBe("admin");
+    expect((await runMcias(["db", "role", "list", "--id", "admin", "--config", s.configPath])).stdout.trim()).toBe("admin");
+  });
+});
+
+describe("time flags, audit tail order, bad --type", () => {
+  test("--since 24h in ctl and db; a bad --since is a usage error naming both forms", async () => {
+    const a = ["--token", await s.adminToken(), ...conn()];
+    const recent = await ctl(["audit", "query", "--since", "24h", "--json", ...a]);
+    expect(recent.code).toBe(0);
+    expect(JSON.parse(recent.stdout).events.length).toBeGreaterThan(0);
+    const future = await ctl(["audit", "query", "--until", "48h", "--json", ...a]);
+    expect(JSON.parse(future.stdout).events).toEqual([]);
+    const bad = await ctl(["audit", "query", "--since", "yesterday", ...a]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("24h");
+    const db = await runMcias(["db", "audit", "query", "--since", "24h", "--json", "--config", s.configPath]);
+    expect(db.code).toBe(0);
+    expect(db.stdout.trim().split("\n").length).toBeGreaterThan(0);
+  });
+
+  test("audit tail prints oldest first in both tools", async () => {
+    const a = ["--token", await s.adminToken(), ...conn()];
+    const t = await ctl(["audit", "tail", "--n", "50", ...a]);
+    const times = t.stdout.trim().split("\n").slice(1).map((l) => l.split(/\s+/)[0]!);
+    expect(times.length).toBeGreaterThan(2);
+    expect([...times].sort()).toEqual(times);
+    const d = await runMcias(["db", "audit", "tail", "--n", "50", "--json", "--config", s.configPath]);
+    const ids = d.stdout.trim().split("\n").map((l) => JSON.parse(l).id as number);
+    expect([...ids].sort((x, y) => x - y)).toEqual(ids);
+  });
+
+  test("a bad --type lists the valid types (API, ctl, db)", async () => {
+    const r = await s.call("GET", "/v1/audit?type=login_oops", { token: await s.adminToken() });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toContain("login_ok");
+    const c = await ctl(["audit", "query", "--type", "login_oops", "--token", await s.adminToken(), ...conn()]);
+    expect(c.code).toBe(1);
+    expect(c.stderr).toContain("login_fail");
+    const d = await runMcias(["db", "audit", "query", "--type", "login_oops", "--config", s.configPath]);
+    expect(d.code).not.toBe(0);
+    expect(d.stderr).toContain("login_fail");
+  });
+});
+
+describe("db output and humans without a password (defect 5)", () => {
+  test("db account create prints labelled fields; list has a header", async () => {
+    const c = await runMcias(["db", "account", "create", "--username", "db-labelled", "--type", "system", "--config", s.configPath]);
+    expect(c.code).toBe(0);
+    expect(c.stdout).toMatch(/^id:\s+[0-9a-f-]{36}$/m);
+    expect(c.stdout).toMatch(/^username:\s+db-labelled$/m);
+    const l = await runMcias(["db", "account", "list", "--config", s.configPath]);
+    expect(l.stdout.split("\n")[0]).toMatch(/^ID\s+USERNAME\s+TYPE\s+STATUS\s+ROLES\s+TOTP$/);
+  });
+});

@@ -1,9 +1,9 @@
 /** `mcias ctl account …`: account CRUD (admin). */
 import type { Account } from "../../client/types";
 import { printAccount } from "./auth";
-import { group, leaf, list, makeClient, output, printTable, secret } from "./common";
+import { accountFlag, accountRef, group, leaf, list, makeClient, output, printTable, secret } from "./common";
 
-const idArg = { id: { type: "string", required: true, description: "Account id (UUID)" } } as const;
+const idArg = { id: accountFlag() } as const;
 
 /** Prompts for a new password (twice in a terminal). */
 async function newPassword(prompt: string): Promise<string> {
@@ -51,7 +51,7 @@ const listCmd = leaf({
 
 const get = leaf({
   name: "get", description: "Show one account", args: idArg,
-  async run(args) { output(args, await makeClient(args).getAccount(String(args.id)), printAccount); },
+  async run(args) { const c = makeClient(args); output(args, await c.getAccount(await accountRef(c, args.id)), printAccount); },
 });
 
 const update = leaf({
@@ -59,14 +59,16 @@ const update = leaf({
   description: "Activate or deactivate an account (inactive revokes all its tokens)",
   args: { ...idArg, status: { type: "enum", options: ["active", "inactive"], required: true, description: "active or inactive" } },
   async run(args) {
-    output(args, await makeClient(args).updateAccount(String(args.id), { status: args.status as "active" | "inactive" }), printAccount);
+    const c = makeClient(args);
+    output(args, await c.updateAccount(await accountRef(c, args.id), { status: args.status as "active" | "inactive" }), printAccount);
   },
 });
 
 const del = leaf({
   name: "delete", description: "Soft-delete an account: tokens revoked, username stays reserved", args: idArg,
   async run(args) {
-    await makeClient(args).deleteAccount(String(args.id));
+    const c = makeClient(args);
+    await c.deleteAccount(await accountRef(c, args.id));
     if (!args.json) console.log(`account ${args.id} deleted`);
   },
 });
@@ -75,7 +77,8 @@ const setPassword = leaf({
   name: "set-password", description: "Set an account's password (prompted twice); all its tokens are revoked", args: idArg,
   async run(args) {
     const c = makeClient(args);
-    await c.setAccountPassword(String(args.id), await newPassword("New password: "));
+    const id = await accountRef(c, args.id);
+    await c.setAccountPassword(id, await newPassword("New password: "));
     if (!args.json) console.log("password set; the account's tokens were revoked");
   },
 });
@@ -83,7 +86,8 @@ const setPassword = leaf({
 const removeTotp = leaf({
   name: "remove-totp", description: "Remove an account's TOTP enrollment", args: idArg,
   async run(args) {
-    await makeClient(args).removeTotp(String(args.id));
+    const c = makeClient(args);
+    await c.removeTotp(await accountRef(c, args.id));
     if (!args.json) console.log("TOTP removed");
   },
 });

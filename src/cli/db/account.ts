@@ -1,10 +1,10 @@
 import { defineCommand } from "citty";
 import type { AccountView } from "../../services/views";
+import { printRecord, printTable } from "../output";
 import { UsageError } from "../run";
 import { configArg, findAccount, secret, whoArgs, withDb } from "./context";
 
-const line = (a: AccountView) =>
-  [a.id, a.username, a.account_type, a.status, a.roles.join(",") || "-", a.totp_enabled ? "totp" : "-"].join("\t");
+const row = (a: AccountView) => ({ ...a, type: a.account_type, totp: a.totp_enabled ? "yes" : "no" });
 const json = { json: { type: "boolean", description: "JSON output (one object per line for lists)" } } as const;
 
 export const accountCommand = defineCommand({
@@ -14,10 +14,9 @@ export const accountCommand = defineCommand({
       meta: { name: "list", description: "List every account, deleted ones included (id, username, type, status, roles, totp)" },
       args: { ...configArg, ...json },
       run: ({ args }) => withDb(args.config, (c) => {
-        for (const row of c.store.accounts.list({ includeDeleted: true })) {
-          const a = c.services.accounts.get(c.ctx, row.id);
-          console.log(args.json ? JSON.stringify(a) : line(a));
-        }
+        const all = c.store.accounts.list({ includeDeleted: true }).map((row) => c.services.accounts.get(c.ctx, row.id));
+        if (args.json) for (const a of all) console.log(JSON.stringify(a));
+        else printTable(all.map(row), ["id", "username", "type", "status", "roles", "totp"]);
       }),
     }),
     get: defineCommand({
@@ -33,12 +32,18 @@ export const accountCommand = defineCommand({
         ...configArg,
         username: { type: "string", required: true, description: "username" },
         type: { type: "enum", options: ["human", "system"], default: "human", description: "human | system" },
+        ...json,
       },
       run: ({ args }) => withDb(args.config, async (c) => {
         const type = String(args.type) as "human" | "system";
         const password = type === "human" ? await secret("New password: ", { confirm: true }) : undefined;
         const a = await c.services.accounts.create(c.ctx, { username: String(args.username), account_type: type, password });
-        console.log(a.id);
+        if (args.json) console.log(JSON.stringify(a));
+        else {
+          printRecord({
+            id: a.id, username: a.username, type: a.account_type, status: a.status, roles: a.roles,
+          });
+        }
       }),
     }),
     "set-password": defineCommand({

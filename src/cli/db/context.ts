@@ -31,8 +31,8 @@ export const configArg = {
 
 /** Every command naming one account accepts either flag. */
 export const whoArgs = {
-  id: { type: "string", description: "account id" },
-  username: { type: "string", description: "username (instead of --id)" },
+  id: { type: "string", description: "account: id or username" },
+  username: { type: "string", description: "username (same as --id with a username)" },
 } as const;
 
 export interface OpenOptions {
@@ -122,11 +122,14 @@ export async function withDb<T>(configFlag: string | undefined, fn: (c: DbContex
   }
 }
 
-/** Finds an account by --id or --username (deleted accounts included). */
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Finds an account by --id (an id or a username, SPEC §17) or --username (deleted accounts included). */
 export function findAccount(c: DbContext, args: { id?: string; username?: string }) {
-  if (!args.id && !args.username) throw new UsageError("pass --id ID or --username U");
+  if (!args.id && !args.username) throw new UsageError("pass --id ID-OR-USERNAME (or --username U)");
   if (args.id && args.username) throw new UsageError("pass --id or --username, not both");
-  const row = args.id ? c.store.accounts.get(args.id) : c.store.accounts.getByUsername(args.username!);
+  const byId = args.id && UUID_RE.test(args.id) ? c.store.accounts.get(args.id.toLowerCase()) : undefined;
+  const row = byId ?? c.store.accounts.getByUsername((args.id ?? args.username)!);
   if (!row) throw new ExitError(1, `mcias db: no such account: ${args.id ?? args.username}`);
   return row;
 }
