@@ -185,4 +185,16 @@ describe("db output and humans without a password (defect 5)", () => {
     const l = await runMcias(["db", "account", "list", "--config", s.configPath]);
     expect(l.stdout.split("\n")[0]).toMatch(/^ID\s+USERNAME\s+TYPE\s+STATUS\s+ROLES\s+TOTP$/);
   });
+
+  test("a human without a password from db and from ctl, like the API; it cannot log in until given one", async () => {
+    const d = await runMcias(["db", "account", "create", "--username", "db-invitee", "--type", "human", "--no-password", "--config", s.configPath]);
+    expect({ code: d.code, err: d.stderr }).toEqual({ code: 0, err: "" });
+    expect(d.stdout).toContain("password:");
+    const c = await ctl(["account", "create", "--username", "ctl-invitee", "--type", "human", "--no-password", "--json", "--token", await s.adminToken(), ...conn()]);
+    expect({ code: c.code, err: c.stderr }).toEqual({ code: 0, err: "" });
+    expect(JSON.parse(c.stdout)).toMatchObject({ username: "ctl-invitee", account_type: "human", status: "active" });
+    for (const u of ["db-invitee", "ctl-invitee"]) {
+      expect((await s.call("POST", "/v1/auth/login", { json: { username: u, password: "anything-at-all-1" } })).status).toBe(401);
+    }
+  });
 });

@@ -18,16 +18,17 @@ export function printAccounts(rows: Account[]): void {
 
 const create = leaf({
   name: "create",
-  description: "Create an account; a human's password is prompted for (twice)",
+  description: "Create an account; a human's password is prompted for (twice) unless --no-password",
   args: {
     username: { type: "string", required: true, description: "Username (lower case, a-z 0-9 . _ -)" },
     type: { type: "enum", options: ["human", "system"], required: true, description: "human or system" },
     roles: { type: "string", description: "Initial roles, comma-separated" },
+    password: { type: "boolean", default: true, description: "A human without a password (to be invited, or given one later with set-password)" },
   },
   async run(args) {
     const c = makeClient(args);
     const type = args.type as "human" | "system";
-    const password = type === "human" ? await newPassword("Password for the new account: ") : undefined;
+    const password = type === "human" && args.password !== false ? await newPassword("Password for the new account: ") : undefined;
     const roles = args.roles === undefined ? undefined : list(args.roles);
     const a = await c.createAccount({ username: String(args.username), account_type: type, ...(password ? { password } : {}), ...(roles ? { roles } : {}) });
     output(args, a, printAccount);

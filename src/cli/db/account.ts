@@ -27,21 +27,23 @@ export const accountCommand = defineCommand({
       }),
     }),
     create: defineCommand({
-      meta: { name: "create", description: "Create an account; a human's password is prompted (or read from stdin)" },
+      meta: { name: "create", description: "Create an account; a human's password is prompted (or read from stdin) unless --no-password" },
       args: {
         ...configArg,
         username: { type: "string", required: true, description: "username" },
         type: { type: "enum", options: ["human", "system"], default: "human", description: "human | system" },
+        password: { type: "boolean", default: true, description: "A human without a password (to be invited, or given one later with set-password)" },
         ...json,
       },
       run: ({ args }) => withDb(args.config, async (c) => {
         const type = String(args.type) as "human" | "system";
-        const password = type === "human" ? await secret("New password: ", { confirm: true }) : undefined;
+        const password = type === "human" && args.password !== false ? await secret("New password: ", { confirm: true }) : undefined;
         const a = await c.services.accounts.create(c.ctx, { username: String(args.username), account_type: type, password });
         if (args.json) console.log(JSON.stringify(a));
         else {
           printRecord({
             id: a.id, username: a.username, type: a.account_type, status: a.status, roles: a.roles,
+            ...(type === "human" && !password ? { password: "none (invite the account, or run set-password)" } : {}),
           });
         }
       }),
