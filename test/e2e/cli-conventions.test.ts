@@ -198,3 +198,85 @@ describe("db output and humans without a password (defect 5)", () => {
     }
   });
 });
+
+describe("auth login remembers the server; errors say what to do", () => {
+  test("auth login --server --cacert saves both; later commands need neither", async () => {
+    const h = home();
+    const login = await ctl(["auth", "login", "--username", "admin", ...conn()], { stdin: "admin-password-for-tests-1\n", home: h });
+    expect({ code: login.code, err: login.stderr }).toEqual({ code: 0, err: "" });
+    const saved = JSON.parse(await Bun.file(join(h, "mcias", "server.json")).text());
+    expect(saved).toEqual({ server: s.url, cacert: join(s.dir, "server.crt") });
+    const who = await ctl(["auth", "whoami"], { home: h });
+    expect({ code: who.code, err: who.stderr }).toEqual({ code: 0, err: "" });
+    expect(who.stdout).toMatch(/^username:\s+admin$/m);
+  });
+
+  test("not logged in: says to run auth login", async () => {
+    const r = await ctl(["account", "list", ...conn()]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("run mcias ctl auth login");
+  });
+
+  test("untrusted CA: says to pass --cacert and where the dev instance's certificate is", async () => {
+    const r = await ctl(["vault", "status", "--server", s.url], { env: { MCIAS_HOME: "/srv/devhome" } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("--cacert");
+    expect(r.stderr).toContain("/srv/devhome/server.crt");
+    expect(r.stderr).not.toMatch(/verbose|CERT_|ERR_/);
+  });
+
+  test("connection refused: names the URL tried", async () => {
+    const r = await ctl(["vault", "status", "--server", "https://127.0.0.1:9"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("https://127.0.0.1:9");
+    expect(r.stderr).toContain("connection refused");
+    expect(r.stderr).not.toContain("Is the computer able");
+  });
+
+  test("certificate name mismatch: lists the certificate's names and the host used", async () => {
+    // localhost is in the certificate, 127.0.0.1 too; ::1 is not.
+    const { makeSelfSignedCert } = await import("../../src/crypto/selfSignedCert");
+    const { startServer, removeDir } = await import("../helpers/server");
+    const { writeFileSync } = await import("node:fs");
+    const other = await startServer({ noAdmin: true });
+    await other.stop();
+    const cert = await makeSelfSignedCert({ dnsNames: ["auth.example.test"], ips: [] });
+    writeFileSync(join(other.dir, "server.crt"), cert.certPem);
+    writeFileSync(join(other.dir, "server.key"), cert.keyPem, { mode: 0o600 });
+    const again = await startServer({ dir: other.dir, noAdmin: true });
+    try {
+      const r = await ctl(["vault", "status", "--server", again.url, "--cacert", join(again.dir, "server.crt")]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("auth.example.test");
+      expect(r.stderr).toContain("127.0.0.1");
+      expect(r.stderr).not.toMatch(/verbose|ERR_TLS/);
+    } finally {
+      await again.stop();
+      removeDir(again.dir);
+    }
+  }, 60_000);
+
+  test("a TOTP account logging in without --totp is asked for a code after the refusal", async () => {
+    const OTPAuth = await import("otpauth");
+    const tok = await s.adminToken();
+    const id = (await s.call("POST", "/v1/accounts", { token: tok, json: { username: "totp-tina", account_type: "human", password: "totp-tina-password-1" } })).body.id;
+    expect(id).toBeTruthy();
+    const t1 = await s.login("totp-tina", "totp-tina-password-1");
+    const en = await s.call("POST", "/v1/auth/totp/enroll", { token: t1, json: { current_password: "totp-tina-password-1" } });
+    const enroll = en.status === 200 ? en : await s.call("POST", "/v1/auth/totp/enroll", { token: t1 });
+    expect(enroll.status).toBe(200);
+    const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(enroll.body.secret), digits: 6, period: 30, algorithm: "SHA1" });
+    expect((await s.call("POST", "/v1/auth/totp/confirm", { token: t1, json: { code: totp.generate() } })).status).toBe(204);
+    // The next step's code: the confirm code may not be used twice.
+    const next = totp.generate({ timestamp: Date.now() + 30_000 });
+    const h = home();
+    const r = await ctl(["auth", "login", "--username", "totp-tina", ...conn()], { stdin: `totp-tina-password-1\n${next}\n`, home: h });
+    expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: "" });
+    expect(r.stdout).toContain("logged in as totp-tina");
+    // Without a code on stdin: the refusal is reported, nothing saved.
+    const h2 = home();
+    const no = await ctl(["auth", "login", "--username", "totp-tina", ...conn()], { stdin: "totp-tina-password-1\n", home: h2 });
+    expect(no.code).toBe(1);
+    expect(no.stderr).toContain("unauthorized");
+  }, 60_000);
+});
