@@ -152,6 +152,16 @@ export function createAccountService(deps: ServiceDeps, audit: AuditService, aut
         store.accounts.setStatus(id, "deleted", t);
         const revoked = store.tokens.revokeAllFor(id, t, "account_deleted");
         audit.record(ctx, "account_deleted", target(fresh), { tokens_revoked: revoked.length });
+        // A deleted account holds no delegation or credential grant any more.
+        const gone = { grantee_id: id, grantee: fresh.username, reason: "account_deleted" };
+        for (const on of store.delegates.revokeAllForGrantee(id)) {
+          const sys = store.accounts.get(on);
+          if (sys) audit.record(ctx, "token_delegate_revoked", target(sys), gone);
+        }
+        for (const on of store.pgAccess.revokeAllForGrantee(id)) {
+          const sys = store.accounts.get(on);
+          if (sys) audit.record(ctx, "pgcred_access_revoked", target(sys), gone);
+        }
       });
     },
 
