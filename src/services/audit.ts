@@ -17,6 +17,8 @@ export const AUDIT_EVENT_TYPES = [
   "vault_unsealed",
   // Beyond SPEC §7's list: a failed unseal is worth a row of its own.
   "vault_unseal_failed",
+  // The console's one-time download of a freshly issued service token (issue 13).
+  "token_downloaded",
   // Written only by `mcias db` (src/services/maintenance.ts).
   "tokens_pruned", "backup_created", "master_key_rotated",
 ] as const;

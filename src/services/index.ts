@@ -12,6 +12,7 @@ import { createPolicyService } from "./policy";
 import { createPgCredService } from "./pgcreds";
 import { createPolicyCache } from "./policyCache";
 import { createServiceAccountService } from "./serviceAccounts";
+import { createTokenHandoff } from "./tokenHandoff";
 import { createTokenService } from "./tokens";
 import { createVaultService } from "./vault";
 
@@ -28,8 +29,9 @@ export function createServices(deps: ServiceDeps) {
   const serviceAccounts = createServiceAccountService(deps, audit, authz, tokens);
   const pgcreds = createPgCredService(deps, audit, authz);
   const policy = createPolicyService(deps, audit, authz, policyCache);
+  const tokenHandoff = createTokenHandoff(deps, audit);
   // id distinguishes this wiring from another in the same process (Elysia plugin dedup).
-  return { id: crypto.randomUUID(), deps, policyCache, authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds, maintenance };
+  return { id: crypto.randomUUID(), deps, policyCache, authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds, maintenance, tokenHandoff };
 }
 
 export type Services = ReturnType<typeof createServices>;

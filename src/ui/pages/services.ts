@@ -109,11 +109,28 @@ ${allowed(s, rc.principal, "accounts:create", { type: "account" }) ? html`<p><a 
       handler: async (rc) => {
         const t = await s.serviceAccounts.issueToken(rc.ctx, rc.params.id ?? "");
         const a = s.accounts.get(rc.ctx, rc.params.id ?? "");
+        const dl = s.tokenHandoff.offer(rc.ctx, t, { id: a.id, username: a.username });
         return rc.render("New token", html`<h1>New token for ${a.username}</h1><div class="card">
-<p class="warning" role="status">Copy this token now. It is shown only once and cannot be retrieved later.</p>
+<p class="warning" role="status">Copy or download this token now. It is shown only once and cannot be retrieved later.</p>
 ${secretBox("issued-token", "Token", t.token)}
+<p><a class="button secondary" id="token-download" href="/token/download/${dl.nonce}" download="${a.username}.token">Download token file</a>
+<span class="hint">One download, within 5 minutes (until ${time(dl.expires_at)}).</span></p>
 <dl class="props"><dt>JTI</dt><dd class="mono">${t.jti}</dd><dt>Expires</dt><dd>${time(t.expires_at)}</dd></dl>
 <p><a href="/services/${a.id}">Done</a></p></div>`, { current: "/services" });
+      },
+    },
+    {
+      // The one-time download offered beside the copy button (issue 13 defect 9).
+      method: "GET", path: "/token/download/:nonce",
+      handler: (rc) => {
+        const { token, filename } = s.tokenHandoff.take(rc.ctx, rc.params.nonce ?? "");
+        const headers = new Headers({
+          "content-type": "text/plain; charset=utf-8",
+          "content-disposition": `attachment; filename="${filename.replace(/[^a-z0-9._-]/g, "_")}"`,
+          "cache-control": "no-store",
+        });
+        for (const c of rc.cookies) headers.append("set-cookie", c);
+        return new Response(`${token}\n`, { headers });
       },
     },
     {
