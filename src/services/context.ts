@@ -29,6 +29,8 @@ export interface Principal {
   tags: string[];
   /** The presented token, when the caller authenticated with one. */
   jti?: string;
+  /** The presented token's iat and exp (ms): the console renews a session past half its life. */
+  tokenIssuedAt?: number;
   tokenExpiresAt?: number;
   /** The presented token's last primary authentication (ms) and audience (SPEC §18). */
   authTime?: number;

@@ -119,7 +119,7 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService, authz
       principal: {
         id: acct.id, username: acct.username, account_type: acct.account_type, status: acct.status,
         roles, get tags() { return (tags ??= store.accounts.tags(acct.id)); },
-        jti: claims.jti, tokenExpiresAt: claims.exp * 1000,
+        jti: claims.jti, tokenIssuedAt: claims.iat * 1000, tokenExpiresAt: claims.exp * 1000,
         authTime: authTimeMs, ...(claims.aud !== undefined ? { audience: claims.aud } : {}),
       },
     };

@@ -50,16 +50,6 @@ export function cookie(name: string, value: string, maxAgeS?: number): string {
 
 const JWT_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-/** iat/exp of a token already verified by services.tokens.authenticate (for renewal timing only). */
-function lifetimeOf(jwt: string): { iat: number; exp: number } | null {
-  try {
-    const claims = JSON.parse(Buffer.from(jwt.split(".")[1]!, "base64url").toString("utf8")) as { iat?: unknown; exp?: unknown };
-    return typeof claims.iat === "number" && typeof claims.exp === "number" ? { iat: claims.iat, exp: claims.exp } : null;
-  } catch {
-    return null;
-  }
-}
-
 export function sessionCookie(token: string, expiresAt: string, nowMs: number): string {
   return cookie(SESSION_COOKIE, token, Math.max(0, Math.floor((Date.parse(expiresAt) - nowMs) / 1000)));
 }
@@ -155,8 +145,9 @@ export function createHttp(s: Services, csrf: Csrf, log: Logger, navFor: (p: Pri
           rc.nav = navFor(principal);
           // Renew a session past half its life on a plain page load (never on htmx or POST
           // requests, which may run in parallel with the old cookie).
-          const life = lifetimeOf(jwt);
-          if (!unsafe && !request.headers.has("hx-request") && life && clock.now() / 1000 > life.iat + (life.exp - life.iat) / 2) {
+          // The token's lifetime comes from the service that verified it (no decoding here).
+          const iat = principal.tokenIssuedAt, exp = principal.tokenExpiresAt;
+          if (!unsafe && !request.headers.has("hx-request") && iat !== undefined && exp !== undefined && clock.now() > iat + (exp - iat) / 2) {
             try {
               const renewed = await s.auth.renew(rc.ctx);
               set.push(sessionCookie(renewed.token, renewed.expires_at, clock.now()));

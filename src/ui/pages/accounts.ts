@@ -2,7 +2,7 @@
 import type { AccountView } from "../../services/views";
 import { html } from "../html";
 import { actionButton, badge, field, postForm, select, statusBadge, table, time } from "../layout";
-import { allowed } from "../nav";
+import { may } from "../nav";
 import { list, notice, str, type Route, type UiDeps } from "../routes";
 import type { Rc } from "../http";
 
@@ -21,7 +21,7 @@ export function accountRoutes({ s }: UiDeps): Route[] {
         const status = STATUSES.find((x) => x === q.get("status"));
         const type = TYPES.find((x) => x === q.get("type"));
         const rows = s.accounts.list(rc.ctx, { status, account_type: type });
-        const canCreate = allowed(s, rc.principal, "accounts:create", { type: "account" });
+        const canCreate = may(s, rc.principal, "accounts:create", "account");
         return rc.render("Accounts", html`<h1>Accounts</h1>
 <form method="get" action="/accounts" class="inline" aria-label="Filter accounts">
 ${select({ name: "status", label: "Status", value: status ?? "", options: [["", "active and inactive"], ["active", "active"], ["inactive", "inactive"], ["deleted", "deleted"]], id: "filter-status" })}
@@ -118,14 +118,11 @@ ${field({ name: "roles", label: "Roles", hint: "Optional, comma separated.", id:
 
   function detail(rc: Rc, a: AccountView) {
     const p = rc.principal;
-    const res = { type: "account" as const, id: a.id, owner_id: a.id, tags: a.tags, service: a.account_type === "system" ? a.username : undefined };
-    const can = (action: Parameters<typeof allowed>[2]) => allowed(s, p, action, res);
+    const can = (action: Parameters<typeof may>[2]) => may(s, p, action, "account", a.id);
     const base = `/accounts/${a.id}`;
     const live = a.status !== "deleted";
-    let tokens: ReturnType<typeof s.tokens.list> | null = null;
-    try {
-      tokens = s.tokens.list(rc.ctx, a.id);
-    } catch { /* not allowed to see tokens: section hidden */ }
+    const tokens = may(s, p, "tokens:read", "account", a.id) ? s.tokens.list(rc.ctx, a.id) : null;
+    const canRevoke = may(s, p, "tokens:revoke", "token", a.id);
     return html`<p><a href="/accounts">← Accounts</a></p>
 <h1>${a.username} ${statusBadge(a.status)}</h1>
 <div class="card"><dl class="props">
@@ -159,6 +156,6 @@ ${actionButton(`${base}/totp/remove`, rc.csrf, "Remove TOTP", { cls: "danger", c
 
 ${tokens ? html`<h2>Tokens</h2>${table(["JTI", "Issued", "Expires", "Revoked", ""], tokens.map((t) => html`<tr>
 <td class="mono">${t.jti}</td><td>${time(t.issued_at)}</td><td>${time(t.expires_at)}</td><td>${t.revoked_at ? time(t.revoked_at) : badge("valid", "ok")}</td>
-<td>${!t.revoked_at && allowed(s, p, "tokens:revoke", { ...res, type: "token" }) ? actionButton(`${base}/tokens/revoke`, rc.csrf, "Revoke", { hidden: { jti: t.jti }, confirm: "Revoke this token?" }) : ""}</td></tr>`), "No tokens issued.", "Tokens")}` : ""}`;
+<td>${!t.revoked_at && canRevoke ? actionButton(`${base}/tokens/revoke`, rc.csrf, "Revoke", { hidden: { jti: t.jti }, confirm: "Revoke this token?" }) : ""}</td></tr>`), "No tokens issued.", "Tokens")}` : ""}`;
   }
 }

@@ -4,7 +4,7 @@ import { ACTIONS, RESOURCE_TYPES } from "../../policy";
 import { html, type Html } from "../html";
 import type { Rc } from "../http";
 import { actionButton, badge, field, postForm, select, table, time } from "../layout";
-import { allowed } from "../nav";
+import { may } from "../nav";
 import { list, notice, str, type Route, type UiDeps } from "../routes";
 
 interface RuleDraft {
@@ -140,7 +140,7 @@ export function policyRoutes({ s }: UiDeps): Route[] {
       method: "GET", path: "/policy",
       handler: (rc) => {
         const rules = s.policy.list(rc.ctx);
-        const canWrite = allowed(s, rc.principal, "policy:write", { type: "policy" });
+        const canWrite = may(s, rc.principal, "policy:write", "policy");
         const stored = rules.filter((r) => r.id > 0);
         const builtin = rules.filter((r) => r.id < 0);
         const row = (r: (typeof rules)[number]) => html`<tr>

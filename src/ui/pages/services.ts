@@ -3,13 +3,12 @@
  * Postgres credentials and their access grants. Also the /pgcreds overview.
  */
 import { AppError } from "../../errors";
-import type { Resource } from "../../policy";
 import type { Ctx } from "../../services";
 import type { AccountView } from "../../services/views";
 import { html } from "../html";
 import type { Rc } from "../http";
 import { actionButton, badge, field, postForm, secretBox, statusBadge, table, time } from "../layout";
-import { allowed } from "../nav";
+import { may } from "../nav";
 import { notice, str, type Route, type UiDeps } from "../routes";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -30,11 +29,6 @@ export function serviceRoutes({ s }: UiDeps): Route[] {
     return s.serviceAccounts.listManageable(rc.ctx);
   }
 
-  function resourceOf(a: AccountView, type: Resource["type"]): Resource {
-    // The full facts (delegates, grantees) so a delegate sees the buttons it may use.
-    return s.authz.accountResourceById(a.id, type) ?? { type, id: a.id, owner_id: a.id, service: a.username, tags: a.tags };
-  }
-
   function detail(rc: Rc, a: AccountView) {
     const base = `/services/${a.id}`;
     const p = rc.principal;
@@ -42,25 +36,32 @@ export function serviceRoutes({ s }: UiDeps): Route[] {
     const tryGet = <T>(f: () => T): T | null => {
       try { return f(); } catch (e) { if (e instanceof AppError && (e.code === "forbidden" || e.code === "not_found")) return null; throw e; }
     };
-    const tokens = tryGet(() => s.tokens.list(rc.ctx, a.id));
-    const delegates = allowed(s, p, "delegates:read", resourceOf(a, "account")) ? tryGet(() => s.serviceAccounts.listDelegates(rc.ctx, a.id)) : null;
-    const cred = s.pgcreds.list(rc.ctx).find((c) => c.account_id === a.id) ?? null;
-    const grants = allowed(s, p, "pgcreds:grant", resourceOf(a, "pgcreds")) ? tryGet(() => s.pgcreds.listGrants(rc.ctx, a.id)) : null;
-    const canWrite = allowed(s, p, "pgcreds:write", resourceOf(a, "pgcreds"));
-    const canAdminDelegates = allowed(s, p, "delegates:write", resourceOf(a, "account"));
+    // One question per button and section, answered by the policy engine (nav.ts `may`).
+    const can = (action: Parameters<typeof may>[2], type: Parameters<typeof may>[3]) => may(s, p, action, type, a.id);
+    const tokens = can("tokens:read", "account") ? tryGet(() => s.tokens.list(rc.ctx, a.id)) : null;
+    const canIssue = live && can("tokens:issue", "token");
+    const canRevoke = can("tokens:revoke", "token");
+    const delegates = can("delegates:read", "account") ? tryGet(() => s.serviceAccounts.listDelegates(rc.ctx, a.id)) : null;
+    const canReadCred = can("pgcreds:read", "pgcreds") || can("pgcreds:read_metadata", "pgcreds");
+    const canReadPassword = can("pgcreds:read", "pgcreds");
+    const cred = canReadCred ? s.pgcreds.list(rc.ctx).find((c) => c.account_id === a.id) ?? null : null;
+    const grants = can("pgcreds:grant", "pgcreds") ? tryGet(() => s.pgcreds.listGrants(rc.ctx, a.id)) : null;
+    const canWrite = can("pgcreds:write", "pgcreds");
+    const canAdminDelegates = can("delegates:write", "account");
     return html`<p><a href="/services">← Service accounts</a></p>
 <h1>${a.username} ${statusBadge(a.status)}</h1>
 <div class="card"><dl class="props"><dt>ID</dt><dd class="mono">${a.id}</dd><dt>Created</dt><dd>${time(a.created_at)}</dd>
 <dt>Tags</dt><dd>${a.tags.length ? a.tags.map((t) => badge(t)) : html`<span class="muted">none</span>`}</dd></dl>
-${allowed(s, p, "accounts:update", resourceOf(a, "account")) ? html`<p><a href="/accounts/${a.id}">Account settings →</a></p>` : ""}</div>
+${can("accounts:update", "account") ? html`<p><a href="/accounts/${a.id}">Account settings →</a></p>` : ""}</div>
 
 <h2 id="h-token">Token</h2><div class="card">
 <p>A service account holds one valid token at a time: issuing a new one revokes the previous one.</p>
-${live ? actionButton(`${base}/token`, rc.csrf, "Issue new token", { cls: "", confirm: "Issue a new token? The current one stops working at once." }) : html`<p class="muted">The account is not active.</p>`}
+${canIssue ? actionButton(`${base}/token`, rc.csrf, "Issue new token", { cls: "", confirm: "Issue a new token? The current one stops working at once." })
+  : live ? html`<p class="muted" id="token-not-allowed">You may not issue this account's token.</p>` : html`<p class="muted">The account is not active.</p>`}
 </div>
 ${tokens ? table(["JTI", "Issued", "Expires", "State", ""], tokens.map((t) => html`<tr><td class="mono">${t.jti}</td><td>${time(t.issued_at)}</td><td>${time(t.expires_at)}</td>
 <td>${t.revoked_at ? html`revoked ${time(t.revoked_at)}` : badge("valid", "ok")}</td>
-<td>${t.revoked_at ? "" : actionButton(`${base}/tokens/revoke`, rc.csrf, "Revoke", { hidden: { jti: t.jti }, confirm: "Revoke this token?" })}</td></tr>`), "No token issued yet.", "Tokens") : ""}
+<td>${t.revoked_at || !canRevoke ? "" : actionButton(`${base}/tokens/revoke`, rc.csrf, "Revoke", { hidden: { jti: t.jti }, confirm: "Revoke this token?" })}</td></tr>`), "No token issued yet.", "Tokens") : ""}
 
 ${delegates ? html`<h2 id="h-delegates">Delegates</h2>
 <p class="muted">People allowed to issue and revoke this account's token.</p>
@@ -69,8 +70,10 @@ ${table(["Account", "Since", ""], delegates.map((d) => html`<tr><td>${d.username
 ${canAdminDelegates ? postForm(`${base}/delegates`, rc.csrf, html`${field({ name: "grantee", label: "Add delegate", hint: "username or id of a human account", required: true, id: "delegate-grantee", autocomplete: "off" })}<button type="submit">Add</button>`, { cls: "inline", label: "Add delegate" }) : ""}` : ""}
 
 <h2 id="h-pg">Postgres credentials</h2><div class="card">
-${cred ? html`<dl class="props"><dt>Host</dt><dd>${cred.host}:${cred.port}</dd><dt>Database</dt><dd>${cred.database}</dd><dt>User</dt><dd>${cred.username}</dd></dl>
-<p><a href="${base}/pgcreds">Show with password</a> <span class="hint">(audited)</span></p>` : html`<p class="empty">No Postgres credentials stored.</p>`}
+${!canReadCred ? html`<p class="muted" id="pg-not-allowed">You may not read this account's Postgres credentials.</p>`
+  : cred ? html`<dl class="props"><dt>Host</dt><dd>${cred.host}:${cred.port}</dd><dt>Database</dt><dd>${cred.database}</dd><dt>User</dt><dd>${cred.username}</dd></dl>
+${canReadPassword ? html`<p><a href="${base}/pgcreds">Show with password</a> <span class="hint">(audited)</span></p>` : html`<p class="hint">You may read the connection details, not the password.</p>`}`
+  : html`<p class="empty">No Postgres credentials stored.</p>`}
 ${canWrite ? html`<details${cred ? "" : html` open`}><summary>${cred ? "Replace credentials" : "Store credentials"}</summary>${postForm(`${base}/pgcreds`, rc.csrf, html`
 ${field({ name: "host", label: "Host", required: true, value: cred?.host, id: "pg-host", autocomplete: "off" })}
 ${field({ name: "port", label: "Port", type: "number", required: true, value: String(cred?.port ?? 5432), min: 1, max: 65535, id: "pg-port" })}
@@ -93,7 +96,7 @@ ${postForm(`${base}/pgcreds/access`, rc.csrf, html`${field({ name: "grantee", la
         return rc.render("Service accounts", html`<h1>Service accounts</h1>
 ${table(["Service", "Status", "Tags", "Created"], rows.map((a) => html`<tr><td><a href="/services/${a.id}">${a.username}</a></td><td>${statusBadge(a.status)}</td>
 <td>${a.tags.map((t) => badge(t))}</td><td>${time(a.created_at)}</td></tr>`), "No service accounts you can manage.", "Service accounts")}
-${allowed(s, rc.principal, "accounts:create", { type: "account" }) ? html`<p><a href="/accounts#h-new">Create a service account</a> (type “system”).</p>` : ""}`, { current: "/services", notice: notice(rc) });
+${may(s, rc.principal, "accounts:create", "account") ? html`<p><a href="/accounts#h-new">Create a service account</a> (type “system”).</p>` : ""}`, { current: "/services", notice: notice(rc) });
       },
     },
     {
