@@ -210,11 +210,13 @@ describe("web console", () => {
     }
   });
 
-  test("bad input shows an HTML error page and changes nothing", async () => {
+  test("bad input re-renders the form with the input and the reason beside the field, and changes nothing", async () => {
     await go("/accounts");
     await page.fill("#new-username", "Bad Name!");
     await submit("form[aria-label='New account'] button[type=submit]");
-    expect(await h1()).toBe("Bad request");
+    expect(await h1()).toBe("Accounts");
+    expect(await page.inputValue("#new-username")).toBe("bad name!");
+    expect(await textOf("#new-username-error")).toContain("lowercase letters");
     expect(await page.content()).not.toContain('"code"');
     const list = await s.call("GET", "/v1/accounts", { token: await s.adminToken() });
     expect(list.body.map((a: { username: string }) => a.username)).not.toContain("Bad Name!");

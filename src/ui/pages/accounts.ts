@@ -1,7 +1,8 @@
 /** Accounts: list with filters, create, and the detail page with every admin action. */
 import type { AccountView } from "../../services/views";
 import { html } from "../html";
-import { actionButton, badge, field, postForm, select, statusBadge, table, time } from "../layout";
+import { AppError } from "../../errors";
+import { actionButton, badge, field, fieldError, postForm, select, statusBadge, table, time } from "../layout";
 import { may } from "../nav";
 import { list, notice, str, type Route, type UiDeps } from "../routes";
 import type { Rc } from "../http";
@@ -14,40 +15,26 @@ export function accountRoutes({ s }: UiDeps): Route[] {
   const done = (rc: Rc, key: string) => rc.redirect(`${back(rc)}?notice=${key}`);
 
   return [
-    {
-      method: "GET", path: "/accounts",
-      handler: (rc) => {
-        const q = rc.url.searchParams;
-        const status = STATUSES.find((x) => x === q.get("status"));
-        const type = TYPES.find((x) => x === q.get("type"));
-        const rows = s.accounts.list(rc.ctx, { status, account_type: type });
-        const canCreate = may(s, rc.principal, "accounts:create", "account");
-        return rc.render("Accounts", html`<h1>Accounts</h1>
-<form method="get" action="/accounts" class="inline" aria-label="Filter accounts">
-${select({ name: "status", label: "Status", value: status ?? "", options: [["", "active and inactive"], ["active", "active"], ["inactive", "inactive"], ["deleted", "deleted"]], id: "filter-status" })}
-${select({ name: "type", label: "Type", value: type ?? "", options: [["", "any"], ["human", "human"], ["system", "system"]], id: "filter-type" })}
-<button type="submit" class="secondary">Filter</button></form>
-${table(["Username", "Type", "Status", "Roles", "TOTP", "Created"], rows.map((a) => html`<tr>
-<td><a href="/accounts/${a.id}">${a.username}</a></td><td>${a.account_type}</td><td>${statusBadge(a.status)}</td>
-<td>${a.roles.map((r) => badge(r))}</td><td>${a.totp_enabled ? "on" : "off"}</td><td>${time(a.created_at)}</td></tr>`), "No accounts match this filter.", "Accounts")}
-${canCreate ? html`<h2 id="h-new">New account</h2><div class="card">${postForm("/accounts", rc.csrf, html`
-${field({ name: "username", label: "Username", required: true, hint: "Lowercase letters, digits, . _ -", id: "new-username", autocomplete: "off" })}
-${select({ name: "account_type", label: "Type", options: [["human", "human (signs in with a password)"], ["system", "system (service, uses tokens)"]], id: "new-type" })}
-${field({ name: "password", label: "Password", type: "password", hint: "Humans only; 12–256 characters. Leave empty to set it later.", id: "new-password", autocomplete: "new-password" })}
-${field({ name: "roles", label: "Roles", hint: "Optional, comma separated.", id: "new-roles", autocomplete: "off" })}
-<div><button type="submit">Create account</button></div>`, { label: "New account" })}</div>` : ""}`, { current: "/accounts", notice: notice(rc) });
-      },
-    },
+    { method: "GET", path: "/accounts", handler: (rc) => listPage(rc) },
     {
       method: "POST", path: "/accounts", opts: { back: "/accounts" },
       handler: async (rc) => {
         const type = TYPES.find((x) => x === str(rc.form, "account_type")) ?? "human";
         const password = rc.form.get("password") ?? "";
-        const a = await s.accounts.create(rc.ctx, {
-          username: str(rc.form, "username"), account_type: type,
-          ...(password !== "" ? { password } : {}), roles: list(rc.form, "roles"),
-        });
-        return rc.redirect(`/accounts/${a.id}?notice=created`);
+        // Usernames are lower case: "Alice" is alice, not an error.
+        const username = str(rc.form, "username").toLowerCase();
+        const roles = str(rc.form, "roles");
+        try {
+          const a = await s.accounts.create(rc.ctx, {
+            username, account_type: type, ...(password !== "" ? { password } : {}), roles: list(rc.form, "roles").map((r) => r.toLowerCase()),
+          });
+          return rc.redirect(`/accounts/${a.id}?notice=created`);
+        } catch (e) {
+          if (!(e instanceof AppError) || (e.code !== "bad_request" && e.code !== "conflict")) throw e;
+          // The form again, with what was typed (never the password) and the reason beside the field.
+          const err = fieldError(e.message, { username: /username/i, password: /password|characters/i, roles: /role/i });
+          return listPage(rc, { values: { username, account_type: type, roles }, errors: err, status: e.status });
+        }
       },
     },
     {
@@ -115,6 +102,34 @@ ${field({ name: "roles", label: "Roles", hint: "Optional, comma separated.", id:
       },
     },
   ];
+
+  /** The list, its filters and the new-account form (again with what was typed and why it was refused). */
+  function listPage(rc: Rc, form?: { values: { username: string; account_type: string; roles: string }; errors: { field: string | null; message: string }; status: number }) {
+    const q = rc.url.searchParams;
+    const status = STATUSES.find((x) => x === q.get("status"));
+    const type = TYPES.find((x) => x === q.get("type"));
+    const rows = s.accounts.list(rc.ctx, { status, account_type: type });
+    const canCreate = may(s, rc.principal, "accounts:create", "account");
+    const err = (name: string) => (form?.errors.field === name ? form.errors.message : null);
+    const v = form?.values;
+    return rc.render("Accounts", html`<h1>Accounts</h1>
+<form method="get" action="/accounts" class="inline" aria-label="Filter accounts">
+${select({ name: "status", label: "Status", value: status ?? "", options: [["", "active and inactive"], ["active", "active"], ["inactive", "inactive"], ["deleted", "deleted"]], id: "filter-status" })}
+${select({ name: "type", label: "Type", value: type ?? "", options: [["", "any"], ["human", "human"], ["system", "system"]], id: "filter-type" })}
+<button type="submit" class="secondary">Filter</button></form>
+${table(["Username", "Type", "Status", "Roles", "TOTP", "Created"], rows.map((a) => html`<tr>
+<td><a href="/accounts/${a.id}">${a.username}</a></td><td>${a.account_type}</td><td>${statusBadge(a.status)}</td>
+<td>${a.roles.map((r) => badge(r))}</td><td>${a.totp_enabled ? "on" : "off"}</td><td>${time(a.created_at)}</td></tr>`), "No accounts match this filter.", "Accounts")}
+${canCreate ? html`<h2 id="h-new">New account</h2><div class="card">
+${form && form.errors.field === null ? html`<p class="error" role="alert">${form.errors.message}</p>` : ""}
+${postForm("/accounts", rc.csrf, html`
+${field({ name: "username", label: "Username", required: true, hint: "Lowercase letters, digits, . _ - (capitals are folded to lower case)", id: "new-username", autocomplete: "off", value: v?.username, error: err("username") })}
+${select({ name: "account_type", label: "Type", options: [["human", "human (signs in with a password)"], ["system", "system (service, uses tokens)"]], id: "new-type", value: v?.account_type })}
+${field({ name: "password", label: "Password", type: "password", hint: "Humans only; 12–256 characters. Leave empty to set it later (or invite).", id: "new-password", autocomplete: "new-password", error: err("password") })}
+${field({ name: "roles", label: "Roles", hint: "Optional, comma separated.", id: "new-roles", autocomplete: "off", value: v?.roles, error: err("roles") })}
+<div><button type="submit">Create account</button></div>`, { label: "New account" })}</div>` : ""}`,
+    { current: "/accounts", notice: form ? null : notice(rc), status: form?.status });
+  }
 
   function detail(rc: Rc, a: AccountView) {
     const p = rc.principal;

@@ -57,12 +57,16 @@ ${postForm("/profile/totp/enroll", rc.csrf, html`${field({ name: "current_passwo
     },
     {
       method: "POST", path: "/profile/totp/confirm", opts: { back: "/profile" },
-      handler: (rc) => {
+      handler: async (rc) => {
         try {
           s.auth.totpConfirm(rc.ctx, str(rc.form, "code"));
         } catch (e) {
-          if (e instanceof AppError && e.code === "bad_request") return view(rc, { status: 400, error: `${e.message}. Start the setup again.` });
-          throw e;
+          if (!(e instanceof AppError) || e.code !== "bad_request") throw e;
+          // A wrong code keeps the same secret: the authenticator already holds it.
+          const pending = s.auth.totpPending(rc.ctx);
+          if (!pending) return view(rc, { status: 400, error: `${e.message}. Start the setup again.` });
+          const msg = /incorrect/.test(e.message) ? "That code is not right. Check the time on your phone and type the code your app shows now." : e.message;
+          return rc.render("Set up TOTP", await enrollPage(rc, pending.secret, pending.otpauth_uri, msg), { current: "/profile", status: 400 });
         }
         return rc.redirect("/profile?notice=totp_enabled");
       },
@@ -70,11 +74,11 @@ ${postForm("/profile/totp/enroll", rc.csrf, html`${field({ name: "current_passwo
   ];
 }
 
-async function enrollPage(rc: Rc, secret: string, uri: string) {
+async function enrollPage(rc: Rc, secret: string, uri: string, codeError: string | null = null) {
   return html`<h1>Set up TOTP</h1><div class="card">
 <p>Scan this code with your authenticator app, or enter the secret by hand. Then type the 6-digit code it shows.</p>
 <div class="qr">${await qrSvg(uri, "QR code for your authenticator app")}</div>
 ${secretBox("totp-secret", "Secret (base32)", secret)}
-${postForm("/profile/totp/confirm", rc.csrf, html`${field({ name: "code", label: "Code from the app", required: true, inputmode: "numeric", pattern: "[0-9]{6}", autocomplete: "one-time-code", id: "totp-code" })}<div><button type="submit">Confirm</button></div>`, { label: "Confirm TOTP" })}
+${postForm("/profile/totp/confirm", rc.csrf, html`${field({ name: "code", label: "Code from the app", required: true, inputmode: "numeric", pattern: "[0-9]{6}", autocomplete: "one-time-code", id: "totp-code", error: codeError })}<div><button type="submit">Confirm</button></div>`, { label: "Confirm TOTP" })}
 <p class="muted">Until you confirm, sign-in does not ask for a code.</p></div>`;
 }

@@ -116,7 +116,7 @@ ${may(s, rc.principal, "accounts:create", "account") ? html`<p><a href="/account
         return rc.render("New token", html`<h1>New token for ${a.username}</h1><div class="card">
 <p class="warning" role="status">Copy or download this token now. It is shown only once and cannot be retrieved later.</p>
 ${secretBox("issued-token", "Token", t.token)}
-<p><a class="button secondary" id="token-download" href="/token/download/${dl.nonce}" download="${a.username}.token">Download token file</a>
+<p><a class="button secondary" id="token-download" href="/token/download/${dl.nonce}" download="${a.username}.token" hx-boost="false">Download token file</a>
 <span class="hint">One download, within 5 minutes (until ${time(dl.expires_at)}).</span></p>
 <dl class="props"><dt>JTI</dt><dd class="mono">${t.jti}</dd><dt>Expires</dt><dd>${time(t.expires_at)}</dd></dl>
 <p><a href="/services/${a.id}">Done</a></p></div>`, { current: "/services" });
