@@ -5,9 +5,8 @@
 import { AppError } from "../../errors";
 import type { Ctx } from "../../services";
 import type { AccountView } from "../../services/views";
-import { html } from "../html";
+import { issuedTokenView, pgcredListView, pgcredView, serviceDetailView, serviceListView } from "../views/services";
 import type { Rc } from "../http";
-import { actionButton, badge, field, postForm, secretBox, statusBadge, table, time } from "../layout";
 import { may } from "../nav";
 import { notice, str, type Route, type UiDeps } from "../routes";
 
@@ -48,44 +47,13 @@ export function serviceRoutes({ s }: UiDeps): Route[] {
     const grants = can("pgcreds:grant", "pgcreds") ? tryGet(() => s.pgcreds.listGrants(rc.ctx, a.id)) : null;
     const canWrite = can("pgcreds:write", "pgcreds");
     const canAdminDelegates = can("delegates:write", "account");
-    return html`<p><a href="/services">← Service accounts</a></p>
-<h1>${a.username} ${statusBadge(a.status)}</h1>
-<div class="card"><dl class="props"><dt>ID</dt><dd class="mono">${a.id}</dd><dt>Created</dt><dd>${time(a.created_at)}</dd>
-<dt>Tags</dt><dd>${a.tags.length ? a.tags.map((t) => badge(t)) : html`<span class="muted">none</span>`}</dd></dl>
-${can("accounts:update", "account") ? html`<p><a href="/accounts/${a.id}">Account settings →</a></p>` : ""}</div>
-
-<h2 id="h-token">Token</h2><div class="card">
-<p>A service account holds one valid token at a time: issuing a new one revokes the previous one.</p>
-${canIssue ? actionButton(`${base}/token`, rc.csrf, "Issue new token", { cls: "", confirm: "Issue a new token? The current one stops working at once." })
-  : live ? html`<p class="muted" id="token-not-allowed">You may not issue this account's token.</p>` : html`<p class="muted">The account is not active.</p>`}
-</div>
-${tokens ? table(["JTI", "Issued", "Expires", "State", ""], tokens.map((t) => html`<tr><td class="mono">${t.jti}</td><td>${time(t.issued_at)}</td><td>${time(t.expires_at)}</td>
-<td>${t.revoked_at ? html`revoked ${time(t.revoked_at)}` : badge("valid", "ok")}</td>
-<td>${t.revoked_at || !canRevoke ? "" : actionButton(`${base}/tokens/revoke`, rc.csrf, "Revoke", { hidden: { jti: t.jti }, confirm: "Revoke this token?" })}</td></tr>`), "No token issued yet.", "Tokens") : ""}
-
-${delegates ? html`<h2 id="h-delegates">Delegates</h2>
-<p class="muted">People allowed to issue and revoke this account's token.</p>
-${table(["Account", "Since", ""], delegates.map((d) => html`<tr><td>${d.username}</td><td>${time(d.granted_at)}</td>
-<td>${canAdminDelegates ? actionButton(`${base}/delegates/revoke`, rc.csrf, "Remove", { hidden: { grantee_id: d.grantee_id } }) : ""}</td></tr>`), "No delegates.", "Delegates")}
-${canAdminDelegates ? postForm(`${base}/delegates`, rc.csrf, html`${field({ name: "grantee", label: "Add delegate", hint: "username or id of a human account", required: true, id: "delegate-grantee", autocomplete: "off" })}<button type="submit">Add</button>`, { cls: "inline", label: "Add delegate" }) : ""}` : ""}
-
-<h2 id="h-pg">Postgres credentials</h2><div class="card">
-${!canReadCred ? html`<p class="muted" id="pg-not-allowed">You may not read this account's Postgres credentials.</p>`
-  : cred ? html`<dl class="props"><dt>Host</dt><dd>${cred.host}:${cred.port}</dd><dt>Database</dt><dd>${cred.database}</dd><dt>User</dt><dd>${cred.username}</dd></dl>
-${canReadPassword ? html`<p><a href="${base}/pgcreds">Show with password</a> <span class="hint">(audited)</span></p>` : html`<p class="hint">You may read the connection details, not the password.</p>`}`
-  : html`<p class="empty">No Postgres credentials stored.</p>`}
-${canWrite ? html`<details${cred ? "" : html` open`}><summary>${cred ? "Replace credentials" : "Store credentials"}</summary>${postForm(`${base}/pgcreds`, rc.csrf, html`
-${field({ name: "host", label: "Host", required: true, value: cred?.host, id: "pg-host", autocomplete: "off" })}
-${field({ name: "port", label: "Port", type: "number", required: true, value: String(cred?.port ?? 5432), min: 1, max: 65535, id: "pg-port" })}
-${field({ name: "database", label: "Database", required: true, value: cred?.database, id: "pg-database", autocomplete: "off" })}
-${field({ name: "username", label: "Database user", required: true, value: cred?.username, id: "pg-username", autocomplete: "off" })}
-${field({ name: "password", label: "Database password", type: "password", required: true, id: "pg-password", autocomplete: "new-password", hint: "Stored encrypted under the master key." })}
-<div><button type="submit">Save credentials</button></div>`, { label: "Postgres credentials" })}</details>` : ""}</div>
-
-${grants ? html`<h3>Metadata access</h3><p class="muted">Accounts that may read the connection details (never the password).</p>
-${table(["Account", "Since", ""], grants.map((g) => html`<tr><td>${g.username}</td><td>${time(g.granted_at)}</td>
-<td>${actionButton(`${base}/pgcreds/access/revoke`, rc.csrf, "Revoke", { hidden: { grantee_id: g.grantee_id } })}</td></tr>`), "Nobody else has access.", "Access grants")}
-${postForm(`${base}/pgcreds/access`, rc.csrf, html`${field({ name: "grantee", label: "Grant access to", hint: "username or id", required: true, id: "grant-grantee", autocomplete: "off" })}<button type="submit">Grant</button>`, { cls: "inline", label: "Grant access" })}` : ""}`;
+    return serviceDetailView({
+      account: a, csrf: rc.csrf, tokens, delegates, grants, cred,
+      may: {
+        issue: canIssue, revoke: canRevoke, readCred: canReadCred, readPassword: canReadPassword, writeCred: canWrite,
+        adminDelegates: canAdminDelegates, settings: can("accounts:update", "account"),
+      },
+    });
   }
 
   return [
@@ -93,10 +61,7 @@ ${postForm(`${base}/pgcreds/access`, rc.csrf, html`${field({ name: "grantee", la
       method: "GET", path: "/services",
       handler: (rc) => {
         const rows = manageable(rc);
-        return rc.render("Service accounts", html`<h1>Service accounts</h1>
-${table(["Service", "Status", "Tags", "Created"], rows.map((a) => html`<tr><td><a href="/services/${a.id}">${a.username}</a></td><td>${statusBadge(a.status)}</td>
-<td>${a.tags.map((t) => badge(t))}</td><td>${time(a.created_at)}</td></tr>`), "No service accounts you can manage.", "Service accounts")}
-${may(s, rc.principal, "accounts:create", "account") ? html`<p><a href="/accounts#h-new">Create a service account</a> (type “system”).</p>` : ""}`, { current: "/services", notice: notice(rc) });
+        return rc.render("Service accounts", serviceListView(rows, may(s, rc.principal, "accounts:create", "account")), { current: "/services", notice: notice(rc) });
       },
     },
     {
@@ -113,13 +78,7 @@ ${may(s, rc.principal, "accounts:create", "account") ? html`<p><a href="/account
         const t = await s.serviceAccounts.issueToken(rc.ctx, rc.params.id ?? "");
         const a = s.accounts.get(rc.ctx, rc.params.id ?? "");
         const dl = s.tokenHandoff.offer(rc.ctx, t, { id: a.id, username: a.username });
-        return rc.render("New token", html`<h1>New token for ${a.username}</h1><div class="card">
-<p class="warning" role="status">Copy or download this token now. It is shown only once and cannot be retrieved later.</p>
-${secretBox("issued-token", "Token", t.token)}
-<p><a class="button secondary" id="token-download" href="/token/download/${dl.nonce}" download="${a.username}.token" hx-boost="false">Download token file</a>
-<span class="hint">One download, within 5 minutes (until ${time(dl.expires_at)}).</span></p>
-<dl class="props"><dt>JTI</dt><dd class="mono">${t.jti}</dd><dt>Expires</dt><dd>${time(t.expires_at)}</dd></dl>
-<p><a href="/services/${a.id}">Done</a></p></div>`, { current: "/services" });
+        return rc.render("New token", issuedTokenView(a, t, dl), { current: "/services" });
       },
     },
     {
@@ -162,9 +121,7 @@ ${secretBox("issued-token", "Token", t.token)}
       handler: (rc) => {
         const id = rc.params.id ?? "";
         const c = s.pgcreds.get(rc.ctx, id);
-        return rc.render("Postgres credentials", html`<p><a href="/services/${id}">← Back</a></p><h1>Postgres credentials</h1><div class="card">
-<dl class="props"><dt>Host</dt><dd>${c.host}</dd><dt>Port</dt><dd>${c.port}</dd><dt>Database</dt><dd>${c.database}</dd><dt>User</dt><dd>${c.username}</dd></dl>
-${c.password !== undefined ? secretBox("pg-secret", "Password", c.password) : html`<p class="muted">You may read the connection details but not the password.</p>`}</div>`, { current: "/pgcreds" });
+        return rc.render("Postgres credentials", pgcredView(id, c), { current: "/pgcreds" });
       },
     },
     {
@@ -196,10 +153,7 @@ ${c.password !== undefined ? secretBox("pg-secret", "Password", c.password) : ht
       method: "GET", path: "/pgcreds",
       handler: (rc) => {
         const rows = s.pgcreds.list(rc.ctx);
-        return rc.render("Postgres credentials", html`<h1>Postgres credentials</h1>
-<p class="muted">Every credential you may read. Passwords are shown only on a credential's own page, to readers allowed to see them.</p>
-${table(["Service", "Host", "Database", "User", ""], rows.map((c) => html`<tr><td>${c.service}</td><td>${c.host}:${c.port}</td><td>${c.database}</td><td>${c.username}</td>
-<td><a href="/services/${c.account_id}/pgcreds">Open</a></td></tr>`), "No Postgres credentials you can read.", "Postgres credentials")}`, { current: "/pgcreds", notice: notice(rc) });
+        return rc.render("Postgres credentials", pgcredListView(rows), { current: "/pgcreds", notice: notice(rc) });
       },
     },
   ];
