@@ -7,6 +7,7 @@ import { newId } from "../crypto/random";
 import { signToken, TokenRejected, verifyToken, type TokenClaims } from "../crypto/jwt";
 import type { AccountRow } from "../store/accounts";
 import { createVerifiedTokenCache } from "./tokenCache";
+import { createLiveStateCache } from "./liveState";
 import type { AuditService } from "./audit";
 import type { Authz } from "./authz";
 import { AUDIENCE_RE, iso, type Ctx, type Principal, type ServiceDeps } from "./context";
@@ -30,6 +31,7 @@ export interface ValidateResult {
 export function createTokenService(deps: ServiceDeps, audit: AuditService, authz: Authz) {
   const { store, vault, config, clock } = deps;
   const verified = createVerifiedTokenCache();
+  const live = createLiveStateCache(store);
 
   function lifetimeMs(row: AccountRow, roles: string[]): number {
     if (row.account_type === "system") return config.tokens.serviceExpiryMs;
@@ -97,12 +99,12 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService, authz
       claims = await verifyToken(token, pub, { kid: jwk.kid, issuer: config.tokens.issuer, nowMs });
       verified.set(jwk.kid, token, claims);
     }
-    const row = store.tokens.get(claims.jti);
+    // Token row, account and roles as they are in the database now (liveState.ts: read
+    // again whenever anything anywhere has committed since they were read).
+    const { row, acct, roles } = live.get(claims.jti);
     if (!row || row.revoked_at !== null || row.account_id !== claims.sub) throw new TokenRejected("revoked or unknown");
     if (Date.parse(row.expires_at) <= clock.now()) throw new TokenRejected("expired");
-    const acct = store.accounts.get(claims.sub);
     if (!acct || acct.status !== "active") throw new TokenRejected("account not active");
-    const roles = store.accounts.roles(acct.id);
     // Admin sessions are short (SPEC §2, tokens.admin_expiry). Roles are read now, so a human
     // promoted to admin mid-session holds admin rights only until admin_expiry after issue.
     if (acct.account_type === "human" && roles.includes("admin") && nowMs > claims.iat * 1000 + config.tokens.adminExpiryMs) {
