@@ -102,7 +102,7 @@ export function fieldError(message: string, fields: Record<string, RegExp>): { f
   for (const [name, re] of Object.entries(fields)) {
     if (re.test(message)) return { field: name, message: friendly(name, message) };
   }
-  return { field: null, message };
+  return { field: null, message: friendly("", message) };
 }
 
 function friendly(name: string, message: string): string {

@@ -140,6 +140,34 @@ describe("issue 13 console items", () => {
     expect(list.length).toBe(1);
   });
 
+  test("detail-page forms: a refused role, delegate or credential comes back beside its field with the input", async () => {
+    const svc = await createSystem(s, "forms-svc");
+    const ann = await createHuman(s, "forms-ann");
+    const page = await signedIn("admin", ADMIN_PASSWORD, 1280);
+    await go(page, `/accounts/${ann}`);
+    await page.fill("#grant-role", "Bad Role!");
+    await submit(page, "form[aria-label='Grant role'] button");
+    expect(await page.locator("h1").first().innerText()).toContain("forms-ann");
+    expect(await page.inputValue("#grant-role")).toBe("bad role!");
+    expect(await page.locator("#grant-role-error").innerText()).toContain("Role names use lowercase letters");
+    await go(page, `/services/${svc}`);
+    await page.fill("#delegate-grantee", "nobody-at-all");
+    await submit(page, "form[aria-label='Add delegate'] button");
+    expect(await page.inputValue("#delegate-grantee")).toBe("nobody-at-all");
+    expect(await page.locator("#delegate-grantee-error").innerText()).toMatch(/not found/i);
+    await page.fill("#pg-host", "db internal");
+    await page.fill("#pg-port", "5432");
+    await page.fill("#pg-database", "forms");
+    await page.fill("#pg-username", "forms_app");
+    await page.fill("#pg-password", "pg-secret-2");
+    await submit(page, "form[aria-label='Postgres credentials'] button");
+    expect(await page.inputValue("#pg-host")).toBe("db internal");
+    expect(await page.inputValue("#pg-database")).toBe("forms");
+    expect(await page.inputValue("#pg-password")).toBe("");
+    expect(await page.locator("#pg-host-error").innerText()).toContain("Host contains characters that are not allowed");
+    await shot(page, "service-form-error");
+  });
+
   test("on a phone the nav collapses behind a Menu button; pages fit; tables scroll inside themselves", async () => {
     const page = await signedIn("admin", ADMIN_PASSWORD, 375);
     expect(await page.isVisible("#main-nav")).toBe(false);

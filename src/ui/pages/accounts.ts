@@ -1,6 +1,6 @@
 /** Accounts: list with filters, create, and the detail page with every admin action. */
 import type { AccountView } from "../../services/views";
-import { accountDetailView, accountListView, type NewAccountForm } from "../views/accounts";
+import { accountDetailView, accountListView, type FormError, type NewAccountForm } from "../views/accounts";
 import { AppError } from "../../errors";
 import { fieldError } from "../layout";
 import { may } from "../nav";
@@ -62,8 +62,7 @@ export function accountRoutes({ s }: UiDeps): Route[] {
     {
       method: "POST", path: "/accounts/:id/password", opts: { back },
       handler: async (rc) => {
-        await s.accounts.setPassword(rc.ctx, rc.params.id ?? "", rc.form.get("password") ?? "");
-        return done(rc, "password_reset");
+        return refusedOr(rc, { field: "reset-password", values: {} }, () => s.accounts.setPassword(rc.ctx, rc.params.id ?? "", rc.form.get("password") ?? ""), "password_reset");
       },
     },
     {
@@ -76,8 +75,8 @@ export function accountRoutes({ s }: UiDeps): Route[] {
     {
       method: "POST", path: "/accounts/:id/roles", opts: { back },
       handler: (rc) => {
-        s.accounts.grantRole(rc.ctx, rc.params.id ?? "", str(rc.form, "role"));
-        return done(rc, "roles");
+        const role = str(rc.form, "role").toLowerCase();
+        return refusedOr(rc, { field: "grant-role", values: { "grant-role": role } }, () => s.accounts.grantRole(rc.ctx, rc.params.id ?? "", role), "roles");
       },
     },
     {
@@ -90,8 +89,7 @@ export function accountRoutes({ s }: UiDeps): Route[] {
     {
       method: "POST", path: "/accounts/:id/tags", opts: { back },
       handler: (rc) => {
-        s.accounts.setTags(rc.ctx, rc.params.id ?? "", list(rc.form, "tags"));
-        return done(rc, "tags");
+        return refusedOr(rc, { field: "set-tags", values: { "set-tags": str(rc.form, "tags") } }, () => s.accounts.setTags(rc.ctx, rc.params.id ?? "", list(rc.form, "tags")), "tags");
       },
     },
     {
@@ -114,13 +112,29 @@ export function accountRoutes({ s }: UiDeps): Route[] {
       { current: "/accounts", notice: form ? null : notice(rc), status: form?.status });
   }
 
-  function detail(rc: Rc, a: AccountView) {
+  /**
+   * Runs a detail-page form's action: done → back with the notice; refused (bad input,
+   * conflict) → the same page again, the reason beside the field, the input kept.
+   */
+  async function refusedOr(rc: Rc, at: Omit<FormError, "message">, action: () => unknown, noticeKey: string): Promise<Response> {
+    try {
+      await action();
+    } catch (e) {
+      if (!(e instanceof AppError) || (e.code !== "bad_request" && e.code !== "conflict")) throw e;
+      const a = s.accounts.get(rc.ctx, rc.params.id ?? "");
+      const { message } = fieldError(e.message, {});
+      return rc.render(a.username, detail(rc, a, { ...at, message }), { current: "/accounts", status: e.status });
+    }
+    return done(rc, noticeKey);
+  }
+
+  function detail(rc: Rc, a: AccountView, error?: FormError) {
     const p = rc.principal;
     const can = (action: Parameters<typeof may>[2]) => may(s, p, action, "account", a.id);
     const tokens = may(s, p, "tokens:read", "account", a.id) ? s.tokens.list(rc.ctx, a.id) : null;
     const canRevoke = may(s, p, "tokens:revoke", "token", a.id);
     return accountDetailView({
-      account: a, csrf: rc.csrf, tokens,
+      account: a, csrf: rc.csrf, tokens, error,
       may: {
         update: can("accounts:update"), delete: can("accounts:delete"), roles: can("roles:write"), tags: can("tags:write"),
         removeTotp: can("totp:remove"), revokeTokens: canRevoke,

@@ -6,6 +6,8 @@ import { AppError } from "../../errors";
 import type { Ctx } from "../../services";
 import type { AccountView } from "../../services/views";
 import { issuedTokenView, pgcredListView, pgcredView, serviceDetailView, serviceListView } from "../views/services";
+import type { FormError } from "../views/accounts";
+import { fieldError } from "../layout";
 import type { Rc } from "../http";
 import { may } from "../nav";
 import { notice, str, type Route, type UiDeps } from "../routes";
@@ -28,7 +30,24 @@ export function serviceRoutes({ s }: UiDeps): Route[] {
     return s.serviceAccounts.listManageable(rc.ctx);
   }
 
-  function detail(rc: Rc, a: AccountView) {
+  /**
+   * Runs a detail-page form's action: done → back with the notice; refused (bad input,
+   * conflict, an unknown grantee) → the same page again, the reason beside the field
+   * (`fields` picks it by the message), the input kept.
+   */
+  async function refusedOr(rc: Rc, at: Omit<FormError, "message">, action: () => unknown, noticeKey: string, fields: Record<string, RegExp> = {}): Promise<Response> {
+    try {
+      await action();
+    } catch (e) {
+      if (!(e instanceof AppError) || !["bad_request", "conflict", "not_found"].includes(e.code)) throw e;
+      const a = s.accounts.get(rc.ctx, rc.params.id ?? "");
+      const found = fieldError(e.message, fields);
+      return rc.render(a.username, detail(rc, a, { ...at, field: found.field ?? at.field, message: found.message }), { current: "/services", status: e.status });
+    }
+    return done(rc, noticeKey);
+  }
+
+  function detail(rc: Rc, a: AccountView, error?: FormError) {
     const base = `/services/${a.id}`;
     const p = rc.principal;
     const live = a.status === "active";
@@ -48,7 +67,7 @@ export function serviceRoutes({ s }: UiDeps): Route[] {
     const canWrite = can("pgcreds:write", "pgcreds");
     const canAdminDelegates = can("delegates:write", "account");
     return serviceDetailView({
-      account: a, csrf: rc.csrf, tokens, delegates, grants, cred,
+      account: a, csrf: rc.csrf, tokens, delegates, grants, cred, error,
       may: {
         issue: canIssue, revoke: canRevoke, readCred: canReadCred, readPassword: canReadPassword, writeCred: canWrite,
         adminDelegates: canAdminDelegates, settings: can("accounts:update", "account"),
@@ -105,8 +124,9 @@ export function serviceRoutes({ s }: UiDeps): Route[] {
     {
       method: "POST", path: "/services/:id/delegates", opts: { back },
       handler: (rc) => {
-        s.serviceAccounts.grantDelegate(rc.ctx, rc.params.id ?? "", granteeId(rc.ctx, str(rc.form, "grantee")));
-        return done(rc, "delegate_added");
+        const g = str(rc.form, "grantee");
+        return refusedOr(rc, { field: "delegate-grantee", values: { "delegate-grantee": g } },
+          () => s.serviceAccounts.grantDelegate(rc.ctx, rc.params.id ?? "", granteeId(rc.ctx, g)), "delegate_added");
       },
     },
     {
@@ -128,18 +148,19 @@ export function serviceRoutes({ s }: UiDeps): Route[] {
       method: "POST", path: "/services/:id/pgcreds", opts: { back },
       handler: (rc) => {
         const port = Number(str(rc.form, "port"));
-        s.pgcreds.set(rc.ctx, rc.params.id ?? "", {
-          host: str(rc.form, "host"), port: Number.isInteger(port) ? port : -1, database: str(rc.form, "database"),
-          username: str(rc.form, "username"), password: rc.form.get("password") ?? "",
-        });
-        return done(rc, "pgcreds_saved");
+        const values = { "pg-host": str(rc.form, "host"), "pg-port": str(rc.form, "port"), "pg-database": str(rc.form, "database"), "pg-username": str(rc.form, "username") };
+        return refusedOr(rc, { field: "pg-host", values }, () => s.pgcreds.set(rc.ctx, rc.params.id ?? "", {
+          host: values["pg-host"], port: Number.isInteger(port) ? port : -1, database: values["pg-database"],
+          username: values["pg-username"], password: rc.form.get("password") ?? "",
+        }), "pgcreds_saved", { "pg-port": /port/i, "pg-database": /database/i, "pg-username": /user/i, "pg-password": /password/i, "pg-host": /host/i });
       },
     },
     {
       method: "POST", path: "/services/:id/pgcreds/access", opts: { back },
       handler: (rc) => {
-        s.pgcreds.grant(rc.ctx, rc.params.id ?? "", granteeId(rc.ctx, str(rc.form, "grantee")));
-        return done(rc, "grant_added");
+        const g = str(rc.form, "grantee");
+        return refusedOr(rc, { field: "grant-grantee", values: { "grant-grantee": g } },
+          () => s.pgcreds.grant(rc.ctx, rc.params.id ?? "", granteeId(rc.ctx, g)), "grant_added");
       },
     },
     {

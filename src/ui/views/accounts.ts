@@ -43,6 +43,18 @@ export interface AccountDetailModel {
   /** null: the caller may not list them (section hidden). */
   tokens: TokenView[] | null;
   may: { update: boolean; delete: boolean; roles: boolean; tags: boolean; removeTotp: boolean; revokeTokens: boolean };
+  /** A refused form on this page: shown beside its field, with what was typed. */
+  error?: FormError;
+}
+
+/** The input (by id) a refusal is about, its message, and the values to show again (by input id; never a password). */
+export interface FormError { field: string; message: string; values: Record<string, string> }
+
+/** Options for `field` that show a refusal beside the input `id` and keep what was typed. */
+export function refusal(e: FormError | undefined, id: string): { error?: string; value?: string } {
+  if (!e) return {};
+  const value = e.values[id];
+  return { ...(e.field === id ? { error: e.message } : {}), ...(value !== undefined ? { value } : {}) };
 }
 
 export function accountDetailView(m: AccountDetailModel): Html {
@@ -71,16 +83,16 @@ ${can("accounts:delete") ? actionButton(`${base}/delete`, rc.csrf, "Delete accou
 
 <h2>Roles</h2><div class="card">
 ${a.roles.length ? html`<ul>${a.roles.map((r) => html`<li>${badge(r)} ${live && can("roles:write") ? actionButton(`${base}/roles/revoke`, rc.csrf, `Remove ${r}`, { hidden: { role: r } }) : ""}</li>`)}</ul>` : html`<p class="empty">No roles.</p>`}
-${live && can("roles:write") ? postForm(`${base}/roles`, rc.csrf, html`${field({ name: "role", label: "Grant role", required: true, id: "grant-role", autocomplete: "off" })}<button type="submit">Grant</button>`, { cls: "inline", label: "Grant role" }) : ""}
+${live && can("roles:write") ? postForm(`${base}/roles`, rc.csrf, html`${field({ name: "role", label: "Grant role", required: true, id: "grant-role", autocomplete: "off", ...refusal(m.error, "grant-role") })}<button type="submit">Grant</button>`, { cls: "inline", label: "Grant role" }) : ""}
 </div>
 
 <h2>Tags</h2><div class="card">
 ${a.tags.length ? html`<p>${a.tags.map((t) => badge(t))}</p>` : html`<p class="empty">No tags.</p>`}
-${live && can("tags:write") ? postForm(`${base}/tags`, rc.csrf, html`${field({ name: "tags", label: "Tags", value: a.tags.join(", "), hint: "key:value or plain words, comma separated; replaces the set.", id: "set-tags", autocomplete: "off" })}<button type="submit">Save tags</button>`, { cls: "inline", label: "Tags" }) : ""}
+${live && can("tags:write") ? postForm(`${base}/tags`, rc.csrf, html`${field({ name: "tags", label: "Tags", value: a.tags.join(", "), hint: "key:value or plain words, comma separated; replaces the set.", id: "set-tags", autocomplete: "off", ...refusal(m.error, "set-tags") })}<button type="submit">Save tags</button>`, { cls: "inline", label: "Tags" }) : ""}
 </div>
 
 ${live && a.account_type === "human" && can("accounts:update") ? html`<h2>Password</h2><div class="card">
-${postForm(`${base}/password`, rc.csrf, html`${field({ name: "password", label: "New password", type: "password", required: true, hint: "12–256 characters. The account's tokens are revoked.", id: "reset-password", autocomplete: "new-password" })}<button type="submit">Reset password</button>`, { cls: "inline", label: "Reset password" })}</div>` : ""}
+${postForm(`${base}/password`, rc.csrf, html`${field({ name: "password", label: "New password", type: "password", required: true, hint: "12–256 characters. The account's tokens are revoked.", id: "reset-password", autocomplete: "new-password", ...refusal(m.error, "reset-password") })}<button type="submit">Reset password</button>`, { cls: "inline", label: "Reset password" })}</div>` : ""}
 
 ${live && a.totp_enabled && can("totp:remove") ? html`<h2>Two-factor</h2><div class="card">
 ${actionButton(`${base}/totp/remove`, rc.csrf, "Remove TOTP", { cls: "danger", confirm: "Remove this account's TOTP? It can then sign in with the password alone." })}</div>` : ""}

@@ -6,6 +6,7 @@ import type { AccountView, TokenView } from "../../services/views";
 import type { GrantView, PgCredListItem, PgCredView } from "../../services/views-svc";
 import { html, type Html } from "../html";
 import { actionButton, badge, field, postForm, secretBox, statusBadge, table, time } from "../layout";
+import { refusal, type FormError } from "./accounts";
 
 export interface ServiceDetailModel {
   account: AccountView;
@@ -20,6 +21,8 @@ export interface ServiceDetailModel {
     issue: boolean; revoke: boolean; readCred: boolean; readPassword: boolean; writeCred: boolean;
     adminDelegates: boolean; settings: boolean;
   };
+  /** A refused form on this page: shown beside its field, with what was typed. */
+  error?: FormError;
 }
 
 export function serviceDetailView(m: ServiceDetailModel): Html {
@@ -47,25 +50,25 @@ ${delegates ? html`<h2 id="h-delegates">Delegates</h2>
 <p class="muted">People allowed to issue and revoke this account's token.</p>
 ${table(["Account", "Since", ""], delegates.map((d) => html`<tr><td>${d.username}</td><td>${time(d.granted_at)}</td>
 <td>${m.may.adminDelegates ? actionButton(`${base}/delegates/revoke`, csrf, "Remove", { hidden: { grantee_id: d.grantee_id } }) : ""}</td></tr>`), "No delegates.", "Delegates")}
-${m.may.adminDelegates ? postForm(`${base}/delegates`, csrf, html`${field({ name: "grantee", label: "Add delegate", hint: "username or id of a human account", required: true, id: "delegate-grantee", autocomplete: "off" })}<button type="submit">Add</button>`, { cls: "inline", label: "Add delegate" }) : ""}` : ""}
+${m.may.adminDelegates ? postForm(`${base}/delegates`, csrf, html`${field({ name: "grantee", label: "Add delegate", hint: "username or id of a human account", required: true, id: "delegate-grantee", autocomplete: "off", ...refusal(m.error, "delegate-grantee") })}<button type="submit">Add</button>`, { cls: "inline", label: "Add delegate" }) : ""}` : ""}
 
 <h2 id="h-pg">Postgres credentials</h2><div class="card">
 ${!m.may.readCred ? html`<p class="muted" id="pg-not-allowed">You may not read this account's Postgres credentials.</p>`
   : cred ? html`<dl class="props"><dt>Host</dt><dd>${cred.host}:${cred.port}</dd><dt>Database</dt><dd>${cred.database}</dd><dt>User</dt><dd>${cred.username}</dd></dl>
 ${m.may.readPassword ? html`<p><a href="${base}/pgcreds">Show with password</a> <span class="hint">(audited)</span></p>` : html`<p class="hint">You may read the connection details, not the password.</p>`}`
   : html`<p class="empty">No Postgres credentials stored.</p>`}
-${m.may.writeCred ? html`<details${cred ? "" : html` open`}><summary>${cred ? "Replace credentials" : "Store credentials"}</summary>${postForm(`${base}/pgcreds`, csrf, html`
-${field({ name: "host", label: "Host", required: true, value: cred?.host, id: "pg-host", autocomplete: "off" })}
-${field({ name: "port", label: "Port", type: "number", required: true, value: String(cred?.port ?? 5432), min: 1, max: 65535, id: "pg-port" })}
-${field({ name: "database", label: "Database", required: true, value: cred?.database, id: "pg-database", autocomplete: "off" })}
-${field({ name: "username", label: "Database user", required: true, value: cred?.username, id: "pg-username", autocomplete: "off" })}
-${field({ name: "password", label: "Database password", type: "password", required: true, id: "pg-password", autocomplete: "new-password", hint: "Stored encrypted under the master key." })}
+${m.may.writeCred ? html`<details${cred && m.error?.field.startsWith("pg-") !== true ? "" : html` open`}><summary>${cred ? "Replace credentials" : "Store credentials"}</summary>${postForm(`${base}/pgcreds`, csrf, html`
+${field({ name: "host", label: "Host", required: true, value: cred?.host, id: "pg-host", autocomplete: "off", ...refusal(m.error, "pg-host") })}
+${field({ name: "port", label: "Port", type: "number", required: true, value: String(cred?.port ?? 5432), min: 1, max: 65535, id: "pg-port", ...refusal(m.error, "pg-port") })}
+${field({ name: "database", label: "Database", required: true, value: cred?.database, id: "pg-database", autocomplete: "off", ...refusal(m.error, "pg-database") })}
+${field({ name: "username", label: "Database user", required: true, value: cred?.username, id: "pg-username", autocomplete: "off", ...refusal(m.error, "pg-username") })}
+${field({ name: "password", label: "Database password", type: "password", required: true, id: "pg-password", autocomplete: "new-password", hint: "Stored encrypted under the master key.", ...refusal(m.error, "pg-password") })}
 <div><button type="submit">Save credentials</button></div>`, { label: "Postgres credentials" })}</details>` : ""}</div>
 
 ${grants ? html`<h3>Metadata access</h3><p class="muted">Accounts that may read the connection details (never the password).</p>
 ${table(["Account", "Since", ""], grants.map((g) => html`<tr><td>${g.username}</td><td>${time(g.granted_at)}</td>
 <td>${actionButton(`${base}/pgcreds/access/revoke`, csrf, "Revoke", { hidden: { grantee_id: g.grantee_id } })}</td></tr>`), "Nobody else has access.", "Access grants")}
-${postForm(`${base}/pgcreds/access`, csrf, html`${field({ name: "grantee", label: "Grant access to", hint: "username or id", required: true, id: "grant-grantee", autocomplete: "off" })}<button type="submit">Grant</button>`, { cls: "inline", label: "Grant access" })}` : ""}`;
+${postForm(`${base}/pgcreds/access`, csrf, html`${field({ name: "grantee", label: "Grant access to", hint: "username or id", required: true, id: "grant-grantee", autocomplete: "off", ...refusal(m.error, "grant-grantee") })}<button type="submit">Grant</button>`, { cls: "inline", label: "Grant access" })}` : ""}`;
 }
 
 /** The page that shows a freshly issued token once, with the copy button and the one-time download. */
