@@ -219,6 +219,24 @@ describe("issue 13 console items", () => {
     expect(await page.locator(".notice").innerText()).toContain("Two-factor authentication is now on");
   });
 
+  test("profile: a refused password change says why beside the field", async () => {
+    await createHuman(s, "pete", "pete-password-123");
+    const page = await signedIn("pete", "pete-password-123", 375);
+    await go(page, "/profile");
+    await page.fill("#pw-current", "pete-password-123");
+    await page.fill("#pw-new", "pete-new-password-1");
+    await page.fill("#pw-confirm", "pete-new-password-2");
+    await submit(page, "form[aria-label='Change password'] button");
+    expect(await page.locator("#pw-confirm-error").innerText()).toContain("do not match");
+    await page.fill("#pw-current", "wrong-password-999");
+    await page.fill("#pw-new", "pete-new-password-1");
+    await page.fill("#pw-confirm", "pete-new-password-1");
+    await submit(page, "form[aria-label='Change password'] button");
+    expect(await page.locator("#pw-current-error").innerText()).toMatch(/current password/i);
+    await fits(page);
+    await shot(page, "profile-error");
+  });
+
   test("policy: priority explained, date pickers, subjects by username, evaluate says why", async () => {
     const dana = await createHuman(s, "dana", "dana-password-123", ["ops"]);
     const page = await signedIn("admin", ADMIN_PASSWORD, 1280);

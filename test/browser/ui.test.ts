@@ -382,7 +382,7 @@ describe("web console", () => {
     // Step-up (SPEC §18): without the current password the form refuses.
     await page.fill("#totp-current", "not-my-password-1");
     await submit("form[aria-label='Set up TOTP'] button");
-    expect(await textOf(".error")).toContain("current password is incorrect");
+    expect(await textOf("#totp-current-error")).toContain("Current password is incorrect");
     await page.fill("#totp-current", DAVE_PASSWORD);
     await submit("form[aria-label='Set up TOTP'] button");
     expect(await h1()).toBe("Set up TOTP");
