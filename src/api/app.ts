@@ -18,6 +18,7 @@ import { policyRoutes } from "./routes/policy";
 import { serviceAccountRoutes } from "./routes/serviceAccounts";
 import { systemRoutes } from "./routes/system";
 import { tokenRoutes } from "./routes/tokens";
+import { forwardAuthRoutes } from "./routes/forwardAuth";
 
 const OPEN_WHILE_SEALED = new Set(["/v1/health", "/v1/vault/status", "/v1/vault/unseal"]);
 
@@ -37,7 +38,8 @@ export function createApi(s: Services, limiters: Limiters, log: Logger) {
     .use(serviceAccountRoutes(s))
     .use(pgcredRoutes(s))
     .use(auditRoutes(s))
-    .use(policyRoutes(s));
+    .use(policyRoutes(s))
+    .use(forwardAuthRoutes(s));
 }
 
 export type Api = ReturnType<typeof createApi>;

@@ -13,7 +13,10 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
     return s.tokens.authenticate(jwt).then(() => true, () => false);
   }
 
-  const loginForm = (csrf: string, username = "") => postForm("/login", csrf, html`
+  /** `rd` (SPEC §16): where to return after sign-in; only an address sso.safeRedirect accepts survives. */
+  const returnTo = (rd: string | null) => s.sso.safeRedirect(rd);
+  const loginForm = (csrf: string, username = "", rd: string | null = null) => postForm("/login", csrf, html`
+    ${rd ? html`<input type="hidden" name="rd" value="${rd}">` : ""}
     ${field({ name: "username", label: "Username", value: username, required: true, autocomplete: "username", id: "login-username" })}
     ${field({ name: "password", label: "Password", type: "password", required: true, autocomplete: "current-password", id: "login-password" })}
     ${field({ name: "totp_code", label: "TOTP code", hint: "Only if two-factor authentication is on for your account.", autocomplete: "one-time-code", inputmode: "numeric", pattern: "[0-9]{6}", id: "login-totp" })}
@@ -23,8 +26,9 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
     {
       method: "GET", path: "/login", opts: { anon: true },
       handler: async (rc) => {
-        if (await signedIn(rc.request)) return rc.redirect("/");
-        return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf)}</div>`, { notice: notice(rc) });
+        const rd = returnTo(rc.url.searchParams.get("rd"));
+        if (await signedIn(rc.request)) return rc.redirect(rd ?? "/");
+        return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf, "", rd)}</div>`, { notice: notice(rc) });
       },
     },
     {
@@ -33,13 +37,14 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
         limiters.check("login", rc.ctx.ip);
         const username = str(rc.form, "username");
         const code = str(rc.form, "totp_code");
+        const rd = returnTo(rc.form.get("rd"));
         try {
           const t = await s.auth.login(rc.ctx, { username, password: rc.form.get("password") ?? "", ...(code ? { totp_code: code } : {}) });
           rc.cookies.push(sessionCookie(t.token, t.expires_at, s.deps.clock.now()));
-          return rc.redirect("/");
+          return rc.redirect(rd ?? "/");
         } catch (e) {
           if (e instanceof AppError && e.code === "unauthorized") {
-            return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf, username)}</div>`, { status: 401, error: "Invalid username, password or code." });
+            return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf, username, rd)}</div>`, { status: 401, error: "Invalid username, password or code." });
           }
           throw e;
         }
