@@ -1,10 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHuman, removeDir, startServer, type TestServer, ADMIN_PASSWORD } from "../helpers/server";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { createHuman, useServer, type TestServer, ADMIN_PASSWORD } from "../helpers/server";
 
 let s: TestServer;
 let admin: string;
-beforeAll(async () => { s = await startServer(); admin = await s.adminToken(); });
-afterAll(async () => { await s.stop(); removeDir(s.dir); });
+// The shared fixture: its stop waits past the server's 10 s drain (a keep-alive
+// connection from the /docs checks can hold it), where a bare afterAll timed out at 5 s.
+useServer((x) => (s = x));
+beforeAll(async () => { admin = await s.adminToken(); });
 
 const SECURITY_HEADERS = {
   "strict-transport-security": /max-age=\d+/,
