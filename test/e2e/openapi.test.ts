@@ -8,8 +8,8 @@
  * default ~/.venvs/openapi). Missing tools fail the test: a suite without its tool is
  * not a pass.
  */
-import { describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { useServer, type TestServer } from "../helpers/server";
@@ -22,7 +22,8 @@ const tool = (name: string) => {
 };
 
 async function run(cmd: string[], env: Record<string, string> = {}, timeoutMs = 240_000) {
-  const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe", env: { ...Bun.env, ...env } as Record<string, string>, timeout: timeoutMs, killSignal: "SIGKILL" });
+  // In the temp folder: schemathesis keeps a cache in its working directory.
+  const p = Bun.spawn(cmd, { cwd: work, stdout: "pipe", stderr: "pipe", env: { ...Bun.env, ...env } as Record<string, string>, timeout: timeoutMs, killSignal: "SIGKILL" });
   const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { code, out: stdout + stderr };
 }
@@ -30,6 +31,7 @@ async function run(cmd: string[], env: Record<string, string> = {}, timeoutMs = 
 let s: TestServer;
 useServer((x) => (s = x));
 const work = mkdtempSync(join(tmpdir(), "mcias-openapi-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 async function documentFile(): Promise<{ path: string; doc: any }> {
   const r = await s.fetch("/docs/json");
