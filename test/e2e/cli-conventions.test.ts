@@ -5,8 +5,8 @@
  * do, `--since` durations, `audit tail` oldest first, a bad `--type` listing the valid
  * ones, db headers. The compiled binary against a real server.
  */
-import { describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runMcias, useServer, type TestServer } from "../helpers/server";
@@ -14,7 +14,9 @@ import { leavesOf } from "../ops/cliTree";
 
 let s: TestServer;
 useServer((x) => (s = x));
-const home = () => mkdtempSync(join(tmpdir(), "mcias-cli-home-"));
+const homes: string[] = [];
+const home = () => { const h = mkdtempSync(join(tmpdir(), "mcias-cli-home-")); homes.push(h); return h; };
+afterAll(() => { for (const h of homes) rmSync(h, { recursive: true, force: true }); });
 const CLEAN = { MCIAS_TOKEN: "", MCIAS_SERVER: "", MCIAS_CACERT: "", MCIAS_CONFIG: "" };
 
 /** `mcias ctl` with the given args verbatim (the test places the flags). */
