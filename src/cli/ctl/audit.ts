@@ -7,7 +7,8 @@ import { group, leaf, makeClient, output, printRecord, printTable, secret } from
 function printEvents(events: AuditEvent[]): void {
   printTable(events.map((e) => ({
     ...e, actor: e.actor ?? e.actor_id, target: e.target ?? e.target_id,
-    details: Object.keys(e.details).length ? JSON.stringify(e.details) : "",
+    // key=value pairs read better in a terminal than JSON (--json keeps the JSON).
+    details: Object.entries(e.details).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : v !== null && typeof v === "object" ? JSON.stringify(v) : String(v)}`).join(" "),
   })), ["time", "type", "actor", "target", "ip", "details"]);
 }
 
