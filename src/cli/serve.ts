@@ -102,7 +102,7 @@ export const serveCommand = defineCommand({
     });
     // "listening" is the last line of a start: whoever waits for it (tests, scripts) may
     // signal the process at once, and the banner above is already out.
-    log.info("listening", { url: server.url, pid: process.pid, config: config.source, sealed: app.services.deps.vault.isSealed() });
+    log.info("listening", { url: server.url, pid: process.pid, config: config.source, sealed: app.services.vault.isSealed() });
   },
 });
 

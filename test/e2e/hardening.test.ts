@@ -1,11 +1,9 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { createHuman, useServer, type TestServer, ADMIN_PASSWORD } from "../helpers/server";
+import { createHuman, type TestServer, ADMIN_PASSWORD, useServer } from "../helpers/server";
 
 let s: TestServer;
 let admin: string;
-// The shared fixture: its stop waits past the server's 10 s drain (a keep-alive
-// connection from the /docs checks can hold it), where a bare afterAll timed out at 5 s.
-useServer((x) => (s = x));
+useServer((x) => { s = x; });
 beforeAll(async () => { admin = await s.adminToken(); });
 
 const SECURITY_HEADERS = {
