@@ -9,6 +9,7 @@ import { iso, type ServiceDeps } from "./deps";
 import { type Ctx } from "./principal";
 import { toAuditView, type AuditEventView } from "./views";
 import type { Authz } from "./authz";
+import { UUID_RE } from "./limits";
 
 export const AUDIT_EVENT_TYPES = [
   "login_ok", "login_fail", "login_totp_fail", "login_locked", "logout", "token_renewed", "token_issued",
@@ -79,7 +80,6 @@ export function createAuditQueryService(deps: ServiceDeps, authz: Authz) {
   };
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * `account` names an account by id or by username (SPEC §17); the log is filtered by id.
@@ -88,10 +88,10 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
  */
 function accountFilter(deps: ServiceDeps, account: string | undefined): string | undefined {
   if (account === undefined) return undefined;
-  if (UUID_RE.test(account) && deps.store.accounts.get(account.toLowerCase())) return account.toLowerCase();
+  if (UUID_RE.test(account.toLowerCase()) && deps.store.accounts.get(account.toLowerCase())) return account.toLowerCase();
   const row = deps.store.accounts.getByUsername(account);
   if (row) return row.id;
-  if (UUID_RE.test(account)) return account;
+  if (UUID_RE.test(account.toLowerCase())) return account.toLowerCase();
   throw new AppError("not_found", `no account named ${JSON.stringify(account)}`);
 }
 

@@ -13,6 +13,7 @@ import { ApiError, McIasError, TransportError, UnauthorizedError } from "../../c
 import { readSecret } from "../prompt";
 import { ExitError, UsageError } from "../run";
 import { printRecord, printTable } from "../output";
+import { UUID_RE } from "../../crypto/random";
 
 export { printRecord, printTable };
 
@@ -174,7 +175,6 @@ export async function explainTransport(e: TransportError, args: GlobalArgs): Pro
   return `mcias: cannot talk to ${where}: ${code || e.message}`;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The help text of every flag that names an account (SPEC §17). */
 export const accountFlag = (what = "Account") => ({ type: "string", required: true, description: `${what}: id or username` }) as const;
@@ -186,7 +186,7 @@ export const accountFlag = (what = "Account") => ({ type: "string", required: tr
  */
 export async function accountRef(c: McIasClient, value: unknown, flag = "id"): Promise<string> {
   const v = String(value);
-  if (UUID_RE.test(v)) return v;
+  if (UUID_RE.test(v.toLowerCase())) return v.toLowerCase();
   let found: { id: string }[];
   try {
     found = await c.listAccounts({ username: v });

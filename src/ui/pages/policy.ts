@@ -7,6 +7,7 @@ import { actionButton, badge, field, postForm, select, table, time } from "../la
 import { may } from "../nav";
 import { list, notice, str, type Route, type UiDeps } from "../routes";
 import { details } from "./common";
+import { UUID_RE } from "../../services/limits";
 
 interface RuleDraft {
   description?: unknown; effect?: unknown; priority?: unknown; enabled?: unknown;
@@ -100,7 +101,6 @@ function editable(r: { description: string; effect: string; priority: number; en
 }
 
 export function policyRoutes({ s }: UiDeps): Route[] {
-  const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
   /** Subject ids shown as usernames in the form (an id the caller may not read stays an id). */
   const withNames = (rc: Rc, d: RuleDraft): RuleDraft => {
@@ -117,7 +117,7 @@ export function policyRoutes({ s }: UiDeps): Route[] {
     if (!match || !given.length) return null;
     const ids: string[] = [];
     for (const g of given) {
-      if (UUID_RE.test(g)) { ids.push(g.toLowerCase()); continue; }
+      if (UUID_RE.test(g.toLowerCase())) { ids.push(g.toLowerCase()); continue; }
       try { ids.push(s.accounts.getByUsername(rc.ctx, g.toLowerCase()).id); } catch (e) {
         if (e instanceof AppError && (e.code === "not_found" || e.code === "forbidden")) return `No account named “${g}”.`;
         throw e;
@@ -221,7 +221,7 @@ ${canWrite ? html`<p><a class="button" href="/policy/new">New rule</a></p>` : ""
         let resourceError: string | null = null;
         let status = 200;
         const idOf = (v: string): string | null => {
-          if (UUID_RE.test(v)) return v.toLowerCase();
+          if (UUID_RE.test(v.toLowerCase())) return v.toLowerCase();
           try { return s.accounts.getByUsername(rc.ctx, v.toLowerCase()).id; } catch (e) {
             if (e instanceof AppError && (e.code === "not_found" || e.code === "forbidden")) return null;
             throw e;
