@@ -3,7 +3,7 @@
  * buttons the caller may use (decided by the page module with `may`, never here).
  */
 import type { AccountView, TokenView } from "../../services/views";
-import type { GrantView, PgCredListItem, PgCredView } from "../../services/views-svc";
+import type { GrantView, PgCredListItem, PgCredView } from "../../services/views";
 import { html, type Html } from "../html";
 import { actionButton, badge, field, postForm, secretBox, statusBadge, table, time } from "../layout";
 import { refusal, type FormError } from "./accounts";
