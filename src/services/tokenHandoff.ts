@@ -11,7 +11,8 @@
 import { AppError } from "../errors";
 import { randomBytes } from "../crypto/random";
 import type { AuditService } from "./audit";
-import type { Ctx, ServiceDeps } from "./context";
+import type { ServiceDeps } from "./deps";
+import type { Ctx } from "./principal";
 import type { IssuedToken } from "./tokens";
 
 export const HANDOFF_TTL_MS = 5 * 60_000;
