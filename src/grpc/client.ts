@@ -35,7 +35,7 @@ type ServiceName = (typeof SERVICES)[number];
 
 // protobufjs puts repeated fields first when it fills defaults; REST's key order is the
 // declaration order, and `--json` output must not differ.
-const ACCOUNT_KEYS = ["id", "username", "account_type", "status", "roles", "tags", "totp_enabled", "created_at", "updated_at"];
+const ACCOUNT_KEYS = ["id", "username", "email", "display_name", "account_type", "status", "roles", "tags", "totp_enabled", "created_at", "updated_at"];
 const VALID_KEYS = ["valid", "sub", "username", "account_type", "roles", "jti", "issued_at", "expires_at"];
 function ordered<R>(o: unknown, keys: string[]): R {
   const src = o as Obj;
@@ -44,7 +44,8 @@ function ordered<R>(o: unknown, keys: string[]): R {
   for (const k of Object.keys(src)) if (!(k in out)) out[k] = src[k];
   return out as R;
 }
-const account = (m: unknown): T.Account => ordered(fromMessage(m), ACCOUNT_KEYS);
+const account = (m: unknown): T.Account => ordered(fromMessage(m, ["email", "display_name"]), ACCOUNT_KEYS);
+const credential = (m: unknown): T.WebauthnCredential => fromMessage(m, ["last_used_at"]) as T.WebauthnCredential;
 
 /** Keeps only the named keys that hold a value (REST leaves the rest out). */
 function drop(o: Obj, keys: string[]): Obj {
@@ -188,7 +189,22 @@ export class GrpcClient implements McIasApi {
   async totpEnroll(currentPassword: string): Promise<T.TotpEnrollment> {
     return (await this.#call("AuthService", "TotpEnroll", { current_password: currentPassword })) as unknown as T.TotpEnrollment;
   }
-  async totpConfirm(code: string): Promise<void> { await this.#call("AuthService", "TotpConfirm", { code }); }
+  async totpConfirm(code: string): Promise<T.RecoveryCodes> { return (await this.#call("AuthService", "TotpConfirm", { code })) as unknown as T.RecoveryCodes; }
+  async regenerateRecoveryCodes(currentPassword: string): Promise<T.RecoveryCodes> {
+    return (await this.#call("AuthService", "RegenerateRecoveryCodes", { current_password: currentPassword })) as unknown as T.RecoveryCodes;
+  }
+  async listWebauthnCredentials(): Promise<T.WebauthnCredential[]> {
+    return ((await this.#call("AuthService", "ListWebauthnCredentials")).credentials as unknown[]).map(credential);
+  }
+  async renameWebauthnCredential(id: string, name: string): Promise<T.WebauthnCredential> {
+    return credential(await this.#call("AuthService", "RenameWebauthnCredential", { id, name }));
+  }
+  async removeWebauthnCredential(id: string): Promise<void> { await this.#call("AuthService", "RemoveWebauthnCredential", { id }); }
+  async acceptInvite(inviteToken: string, password: string): Promise<T.TokenResponse> {
+    const r = fromMessage(await this.#call("AuthService", "AcceptInvite", { token: inviteToken, password }, { auth: false })) as T.TokenResponse;
+    this.#token = r.token;
+    return r;
+  }
 
   // ---- tokens -------------------------------------------------------------------
   async validateToken(token: string, audience?: string): Promise<T.ValidateResponse> {
@@ -210,11 +226,22 @@ export class GrpcClient implements McIasApi {
   }
   async getAccount(id: string): Promise<T.Account> { return account(await this.#call("AccountService", "GetAccount", { id })); }
   async updateAccount(id: string, req: T.UpdateAccountRequest): Promise<T.Account> {
-    return account(await this.#call("AccountService", "UpdateAccount", { id, ...req }));
+    const { email, display_name, ...rest } = req;
+    const msg: Obj = { id, ...rest };
+    if (email === null) msg.clear_email = true; else if (email !== undefined) msg.email = email;
+    if (display_name === null) msg.clear_display_name = true; else if (display_name !== undefined) msg.display_name = display_name;
+    return account(await this.#call("AccountService", "UpdateAccount", msg));
   }
   async deleteAccount(id: string): Promise<void> { await this.#call("AccountService", "DeleteAccount", { id }); }
   async setAccountPassword(id: string, password: string): Promise<void> { await this.#call("AccountService", "SetPassword", { id, password }); }
   async removeTotp(id: string): Promise<void> { await this.#call("AccountService", "RemoveTotp", { id }); }
+  async createInvite(id: string): Promise<T.InviteLink> { return fromMessage(await this.#call("AccountService", "CreateInvite", { id })) as T.InviteLink; }
+  async listAccountWebauthnCredentials(id: string): Promise<T.WebauthnCredential[]> {
+    return ((await this.#call("AccountService", "ListAccountWebauthnCredentials", { id })).credentials as unknown[]).map(credential);
+  }
+  async removeAccountWebauthnCredential(id: string, credId: string): Promise<void> {
+    await this.#call("AccountService", "RemoveAccountWebauthnCredential", { id, cred_id: credId });
+  }
 
   // ---- roles and tags -----------------------------------------------------------
   async getRoles(id: string): Promise<string[]> { return (await this.#call("AccountService", "GetRoles", { id })).roles as string[]; }

@@ -8,7 +8,7 @@ export interface Timestamp { seconds?: number; nanos?: number }
 
 /** Fields that hold times in every MCIAS message. */
 export const TIME_FIELDS = new Set([
-  "created_at", "updated_at", "expires_at", "issued_at", "revoked_at", "granted_at", "not_before", "time", "since", "until",
+  "created_at", "updated_at", "expires_at", "issued_at", "revoked_at", "granted_at", "not_before", "time", "since", "until", "last_used_at",
 ]);
 
 export function toTimestamp(iso: string): Timestamp {

@@ -13,6 +13,9 @@ import { CreateAccountBody, GrantRoleBody, ListAccountsQuery, RoleParams, Roles,
 import { AudienceBody, ChangePasswordBody, LoginBody, StepUpBody, TotpConfirmBody, ValidateBody } from "../api/schemas/auth";
 import { IdParams } from "../api/schemas/common";
 import { SetPgCredBody } from "../api/schemas/pgcreds";
+import {
+  AcceptInviteBody, AccountCredentialParams, CredentialParams, InviteParams, RegenerateRecoveryCodesBody, RenameCredentialBody,
+} from "../api/schemas/onboarding";
 import { CreateRuleBody, EvaluateBody, UpdateRuleBody } from "../api/schemas/policy";
 import { GranteeParams } from "../api/schemas/serviceAccounts";
 import { fromTimestamp, type Timestamp } from "./convert";
@@ -43,6 +46,12 @@ export const GRPC_ONLY: Record<string, string> = {
  */
 export const REST_ONLY: Record<string, string> = {
   "GET /v1/authz/forward-auth": "reverse-proxy subrequest (nginx auth_request, Traefik/Caddy forward_auth): HTTP by nature",
+  // WebAuthn ceremonies: the options go to navigator.credentials in a browser and the
+  // answer comes back from it, bound to the web origin; no gRPC client can take part.
+  "POST /v1/auth/webauthn/register/options": "WebAuthn ceremony: browser only (navigator.credentials, origin-bound)",
+  "POST /v1/auth/webauthn/register/verify": "WebAuthn ceremony: browser only (navigator.credentials, origin-bound)",
+  "POST /v1/auth/webauthn/login/options": "WebAuthn ceremony: browser only (navigator.credentials, origin-bound)",
+  "POST /v1/auth/webauthn/login/verify": "WebAuthn ceremony: browser only (navigator.credentials, origin-bound)",
 };
 
 /** Checks `v` against a REST schema; the message names the field, never its value. */
@@ -102,7 +111,29 @@ export const RPCS: Record<string, Record<string, Rpc>> = {
       run: async (s, ctx, req) => { await s.auth.changePassword(ctx, check(ChangePasswordBody, pick(req, "current_password", "new_password"))); return {}; },
     },
     TotpEnroll: { rest: "POST /v1/auth/totp/enroll", ...BEARER, run: (s, ctx, req) => s.auth.totpEnroll(ctx, check(StepUpBody, pick(req, "current_password"))) },
-    TotpConfirm: { rest: "POST /v1/auth/totp/confirm", ...BEARER, run: (s, ctx, req) => { s.auth.totpConfirm(ctx, check(TotpConfirmBody, pick(req, "code")).code); return {}; } },
+    TotpConfirm: { rest: "POST /v1/auth/totp/confirm", ...BEARER, run: (s, ctx, req) => s.auth.totpConfirm(ctx, check(TotpConfirmBody, pick(req, "code")).code) },
+    RegenerateRecoveryCodes: {
+      rest: "POST /v1/auth/recovery-codes", ...BEARER,
+      run: (s, ctx, req) => s.auth.regenerateRecoveryCodes(ctx, check(RegenerateRecoveryCodesBody, pick(req, "current_password"))),
+    },
+    ListWebauthnCredentials: { rest: "GET /v1/auth/webauthn/credentials", ...BEARER, run: (s, ctx) => ({ credentials: s.webauthn.list(ctx) }) },
+    RenameWebauthnCredential: {
+      rest: "PATCH /v1/auth/webauthn/credentials/{id}", ...BEARER,
+      run: (s, ctx, req) => s.webauthn.rename(ctx, check(CredentialParams, pick(req, "id")).id, check(RenameCredentialBody, pick(req, "name")).name),
+    },
+    RemoveWebauthnCredential: {
+      rest: "DELETE /v1/auth/webauthn/credentials/{id}", ...BEARER,
+      run: (s, ctx, req) => { s.webauthn.remove(ctx, check(CredentialParams, pick(req, "id")).id); return {}; },
+    },
+    AcceptInvite: {
+      rest: "POST /v1/invites/{token}/accept", ...OPEN, limiter: "login",
+      run: async (s, ctx, req) => {
+        const p = check(InviteParams, pick(req, "token"));
+        const b = check(AcceptInviteBody, pick(req, "password", "audience"));
+        const r = await s.invites.accept(ctx, p.token, b.password, { audience: b.audience });
+        return { token: r.token, expires_at: r.expires_at };
+      },
+    },
   },
   "mcias.v1.TokenService": {
     ValidateToken: {
@@ -139,7 +170,7 @@ export const RPCS: Record<string, Record<string, Rpc>> = {
     CreateAccount: {
       rest: "POST /v1/accounts", ...BEARER,
       run: (s, ctx, req) => {
-        const body = pick(req, "username", "account_type", "password", "roles");
+        const body = pick(req, "username", "email", "display_name", "account_type", "password", "roles");
         if (Array.isArray(body.roles) && body.roles.length === 0) delete body.roles;
         return s.accounts.create(ctx, check(CreateAccountBody, body));
       },
@@ -150,8 +181,17 @@ export const RPCS: Record<string, Record<string, Rpc>> = {
       rest: "PATCH /v1/accounts/{id}", ...BEARER,
       run: (s, ctx, req) => {
         const accountId = id(req);
-        const body = check(UpdateAccountBody, pick(req, "status"));
-        return body.status === undefined ? s.accounts.get(ctx, accountId) : s.accounts.updateStatus(ctx, accountId, body.status);
+        const raw: Msg = { ...pick(req, "status", "email", "display_name") };
+        if (req.clear_email) raw.email = null;
+        if (req.clear_display_name) raw.display_name = null;
+        const body = check(UpdateAccountBody, raw);
+        // The same sequence as the REST route.
+        let a = s.accounts.get(ctx, accountId);
+        if (body.email !== undefined || body.display_name !== undefined) {
+          a = s.accounts.updateProfile(ctx, accountId, { email: body.email, display_name: body.display_name });
+        }
+        if (body.status !== undefined) a = s.accounts.updateStatus(ctx, accountId, body.status);
+        return a;
       },
     },
     DeleteAccount: { rest: "DELETE /v1/accounts/{id}", ...BEARER, run: (s, ctx, req) => { s.accounts.delete(ctx, id(req)); return {}; } },
@@ -169,6 +209,15 @@ export const RPCS: Record<string, Record<string, Rpc>> = {
     },
     GetTags: { rest: "GET /v1/accounts/{id}/tags", ...BEARER, run: (s, ctx, req) => ({ tags: s.accounts.getTags(ctx, id(req)) }) },
     SetTags: { rest: "PUT /v1/accounts/{id}/tags", ...BEARER, run: (s, ctx, req) => ({ tags: s.accounts.setTags(ctx, id(req), check(Tags, { tags: req.tags ?? [] }).tags) }) },
+    CreateInvite: {
+      rest: "POST /v1/accounts/{id}/invite", ...BEARER,
+      run: (s, ctx, req) => { const link = s.invites.create(ctx, id(req)); return { url: link.url, expires_at: link.expires_at }; },
+    },
+    ListAccountWebauthnCredentials: { rest: "GET /v1/accounts/{id}/webauthn/credentials", ...BEARER, run: (s, ctx, req) => ({ credentials: s.webauthn.list(ctx, id(req)) }) },
+    RemoveAccountWebauthnCredential: {
+      rest: "DELETE /v1/accounts/{id}/webauthn/credentials/{cred_id}", ...BEARER,
+      run: (s, ctx, req) => { const p = check(AccountCredentialParams, pick(req, "id", "cred_id")); s.webauthn.remove(ctx, p.cred_id, { accountId: p.id }); return {}; },
+    },
   },
   "mcias.v1.PgCredsService": {
     ListPgCreds: { rest: "GET /v1/pgcreds", ...BEARER, run: (s, ctx) => ({ creds: s.pgcreds.list(ctx) }) },
