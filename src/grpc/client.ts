@@ -35,7 +35,7 @@ type ServiceName = (typeof SERVICES)[number];
 
 // protobufjs puts repeated fields first when it fills defaults; REST's key order is the
 // declaration order, and `--json` output must not differ.
-const ACCOUNT_KEYS = ["id", "username", "email", "display_name", "account_type", "status", "roles", "tags", "totp_enabled", "created_at", "updated_at"];
+const ACCOUNT_KEYS = ["id", "username", "account_type", "status", "roles", "tags", "totp_enabled", "created_at", "updated_at", "email", "display_name"];
 const VALID_KEYS = ["valid", "sub", "username", "account_type", "roles", "jti", "issued_at", "expires_at"];
 function ordered<R>(o: unknown, keys: string[]): R {
   const src = o as Obj;
@@ -143,6 +143,12 @@ export class GrpcClient implements McIasApi {
     const stub = stubs[service] as unknown as Record<string, (req: Obj, md: InstanceType<typeof Metadata>, o: { deadline: Date }, cb: (e: ServiceError | null, r?: Obj) => void) => void>;
     const fn = stub[method];
     if (typeof fn !== "function") throw new TypeError(`no RPC ${service}/${method}`);
+    // A field the message does not have would be dropped silently by protobuf (a filter
+    // lost, a whole list returned): refuse it loudly instead.
+    const def = (stubs[service].constructor as unknown as { service?: Record<string, { requestType?: { type?: { field?: { name: string }[] } } }> }).service?.[method];
+    const known = def?.requestType?.type?.field?.map((f) => f.name);
+    const unknown = known ? Object.keys(req).filter((k) => req[k] !== undefined && !known.includes(k)) : [];
+    if (unknown.length) throw new TypeError(`${service}/${method} has no field ${unknown.join(", ")}`);
     return new Promise((resolve, reject) => {
       fn.call(stub, req, md, { deadline: new Date(Date.now() + this.#timeoutMs) }, (err, res) => {
         if (!err) return resolve(res ?? {});

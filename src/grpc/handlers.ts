@@ -175,7 +175,7 @@ export const RPCS: Record<string, Record<string, Rpc>> = {
         return s.accounts.create(ctx, check(CreateAccountBody, body));
       },
     },
-    ListAccounts: { rest: "GET /v1/accounts", ...BEARER, run: (s, ctx, req) => ({ accounts: s.accounts.list(ctx, check(ListAccountsQuery, pick(req, "status", "account_type"))) }) },
+    ListAccounts: { rest: "GET /v1/accounts", ...BEARER, run: (s, ctx, req) => ({ accounts: s.accounts.list(ctx, check(ListAccountsQuery, pick(req, "status", "account_type", "username"))) }) },
     GetAccount: { rest: "GET /v1/accounts/{id}", ...BEARER, run: (s, ctx, req) => s.accounts.get(ctx, id(req)) },
     UpdateAccount: {
       rest: "PATCH /v1/accounts/{id}", ...BEARER,

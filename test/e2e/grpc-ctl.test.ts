@@ -125,6 +125,8 @@ function normalize(steps: string[], prefix: string): string {
     .replace(new RegExp(`"${prefix} ops read audit"|\\b${prefix} ops read audit`, "g"), "P ops read audit")
     .replace(/(USERNAME|username:?)(\s+)/g, "$1$2")
     .replace(/\/tmp\/mcias-grpc-ctl-[A-Za-z0-9]+/g, "<home>")
+    // The address itself differs (REST URL vs gRPC host:port).
+    .replace(/server (https:\/\/)?127\.0\.0\.1:\d+/g, "server <server>")
     .replace(/[ \t]+$/gm, "");
 }
 
@@ -157,6 +159,6 @@ test("ctl --grpc: a bad address is a usage error; an untrusted certificate clean
   // No --cacert: the self-signed certificate is not trusted.
   const r = await runMcias(["ctl", "vault", "status", "--grpc", "--server", s.grpc!], { env: { XDG_CONFIG_HOME: home } });
   expect(r.code).toBe(1);
-  expect(r.stderr).toContain("(transport)");
+  expect(r.stderr).toStartWith("mcias: ");
   expect(r.stderr).not.toContain("    at ");
 }, 60_000);

@@ -158,8 +158,10 @@ function certificateNames(url: URL): Promise<string | null> {
 export async function explainTransport(e: TransportError, args: GlobalArgs): Promise<string> {
   const { server, caPath } = connection(args);
   const cause = e.cause as { code?: string; name?: string } | undefined;
-  const code = cause?.code ?? "";
-  const url = server ? new URL(server) : undefined;
+  // (gRPC errors carry a numeric status code: only system error codes are names here.)
+  const code = typeof cause?.code === "string" ? cause.code : "";
+  let url: URL | undefined;
+  try { url = server ? new URL(server.includes("://") ? server : `https://${server}`) : undefined; } catch { url = undefined; }
   const where = server ?? "the server";
   if (UNTRUSTED.has(code)) {
     const dev = join(resolve(process.env.MCIAS_HOME || "mcias-data"), "server.crt");
