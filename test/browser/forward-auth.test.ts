@@ -97,7 +97,9 @@ beforeAll(async () => {
 
   upstream = Bun.serve({
     hostname: "127.0.0.1", port: 0,
-    fetch: (req) => new Response(`<!doctype html><title>app</title><p id="who">${req.headers.get("remote-user") ?? "nobody"}</p><p id="groups">${req.headers.get("remote-groups") ?? ""}</p>`, { headers: { "content-type": "text/html" } }),
+    fetch: (req) => new URL(req.url).pathname === "/headers.json"
+      ? Response.json(Object.fromEntries(["remote-user", "remote-name", "remote-email", "remote-groups"].map((k) => [k, req.headers.get(k)])))
+      : new Response(`<!doctype html><title>app</title><p id="who">${req.headers.get("remote-user") ?? "nobody"}</p><p id="groups">${req.headers.get("remote-groups") ?? ""}</p>`, { headers: { "content-type": "text/html" } }),
   });
 
   const ndir = join(s.dir, "nginx");
@@ -197,6 +199,24 @@ describe("an app behind nginx and one behind Caddy, protected by MCIAS", () => {
     await signIn("fa-amy", "fa-amy-password-1");
     expect(new URL(page.url()).host).toBe(`auth.mcias.test:${mciasPort}`);
     expect(new URL(page.url()).pathname).toBe("/");
+  }, 30_000);
+
+  test("identity headers a client sends itself never reach the app, through either proxy", async () => {
+    // Neither account has an email, and fa-ben holds no role: MCIAS's Remote-Email (and
+    // for fa-ben Remote-Groups) is empty, and a proxy that copies only non-empty values
+    // would let the client's own header through to the app.
+    const forged = { "Remote-User": "admin", "Remote-Name": "Admin", "Remote-Email": "admin@evil.test", "Remote-Groups": "admin" };
+    const cases = [
+      [photos(), nginxPort, await s.login("fa-amy", "fa-amy-password-1"), { "remote-user": "fa-amy", "remote-name": "fa-amy", "remote-email": "", "remote-groups": "photos" }],
+      [wiki(), caddyPort, await s.login("fa-ben", "fa-ben-password-1"), { "remote-user": "fa-ben", "remote-name": "fa-ben", "remote-email": "", "remote-groups": "" }],
+    ] as const;
+    for (const [url, port, token, want] of cases) {
+      const host = new URL(url).hostname;
+      const p = Bun.spawn(["curl", "-sk", "-m", "10", "--resolve", `${host}:${port}:127.0.0.1`, "-H", `Cookie: mcias_session=${token}`,
+        ...Object.entries(forged).flatMap(([k, v]) => ["-H", `${k}: ${v}`]), `${url}headers.json`], { stdout: "pipe" });
+      const seen = JSON.parse(await new Response(p.stdout).text()) as Record<string, string | null>;
+      expect(Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, v ?? ""])), url).toEqual(want);
+    }
   }, 30_000);
 
   test("an API client without credentials gets a plain 401 from both proxies", async () => {
