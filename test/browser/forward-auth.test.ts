@@ -46,6 +46,7 @@ function nginxConfig(dir: string): string {
   const site = readFileSync(join(ROOT, "dist/sso/nginx.conf.example"), "utf8")
     .replace("listen 443 ssl;", `listen 127.0.0.1:${nginxPort} ssl;`)
     .replace("server_name photos.example.com;", "server_name photos.mcias.test;")
+    .replace("https://photos.example.com$request_uri", `https://photos.mcias.test:${nginxPort}$request_uri`)
     .replace("/etc/ssl/photos.example.com.crt", join(s.dir, "server.crt"))
     .replace("/etc/ssl/photos.example.com.key", join(s.dir, "server.key"))
     .replace("https://auth.example.com/v1/authz/forward-auth", `https://127.0.0.1:${mciasPort}/v1/authz/forward-auth`)
@@ -217,6 +218,15 @@ describe("an app behind nginx and one behind Caddy, protected by MCIAS", () => {
       const seen = JSON.parse(await new Response(p.stdout).text()) as Record<string, string | null>;
       expect(Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, v ?? ""])), url).toEqual(want);
     }
+  }, 30_000);
+
+  test("a Host header naming another app does not borrow that app's decision at nginx", async () => {
+    // fa-ben may open the wiki but not photos; the photos server block is nginx's only
+    // (so default) server: a request for it claiming Host: wiki must still be decided as photos.
+    const ben = await s.login("fa-ben", "fa-ben-password-1");
+    const p = Bun.spawn(["curl", "-sk", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", "--resolve", `photos.mcias.test:${nginxPort}:127.0.0.1`,
+      "-H", `Cookie: mcias_session=${ben}`, "-H", `Host: wiki.mcias.test:${caddyPort}`, `${photos()}headers.json`], { stdout: "pipe" });
+    expect(await new Response(p.stdout).text()).toBe("403");
   }, 30_000);
 
   test("an API client without credentials gets a plain 401 from both proxies", async () => {
