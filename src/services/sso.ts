@@ -85,6 +85,10 @@ export function createSsoService(deps: ServiceDeps, audit: AuditService, authz: 
           principal = null;
         }
       }
+      // A token minted for an audience (SPEC §18) opens only the app of that name: a
+      // token a friend handed to one app cannot be replayed at another. The console
+      // session (no aud) opens every app its holder may open.
+      if (principal?.audience !== undefined && principal.audience !== app?.host) principal = null;
       if (!principal) {
         // No app is behind an unknown host: nothing to sign in for.
         if (!app) return { status: 403 };

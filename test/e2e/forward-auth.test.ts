@@ -115,6 +115,16 @@ describe("forward-auth", () => {
     expect((await fa({ ...proxied("photos.mcias.test"), ...cookie(alice) })).status).toBe(401);
   });
 
+  test("a token minted for an audience opens only the app of that name", async () => {
+    const loginFor = async (audience: string) =>
+      (await s.call("POST", "/v1/auth/login", { json: { username: "fa-bob", password: "fa-bob-password-1", audience } })).body.token as string;
+    const forWiki = await loginFor("wiki.mcias.test");
+    expect((await fa({ ...proxied("wiki.mcias.test"), authorization: `Bearer ${forWiki}` })).status).toBe(200);
+    const forOther = await loginFor("grafana.mcias.test");
+    expect((await fa({ ...proxied("wiki.mcias.test"), authorization: `Bearer ${forOther}` })).status).toBe(401);
+    expect((await fa({ ...proxied("wiki.mcias.test"), ...cookie(forOther), accept: "text/html" })).status).toBe(302);
+  });
+
   test("stored policy rules decide apps too: a deny rule closes an app for a role", async () => {
     const admin = await s.adminToken();
     const carol = await createHuman(s, "fa-carol", "fa-carol-password-1", ["photos", "guest"]);
