@@ -8,6 +8,7 @@
  * only write is the audit row of a denial.
  */
 import { AppError } from "../errors";
+import type { AccountRow } from "../store/accounts";
 import type { AuditService } from "./audit";
 import type { Authz } from "./authz";
 import { appResource, findApp } from "./apps";
@@ -58,8 +59,9 @@ export function createSsoService(deps: ServiceDeps, audit: AuditService, authz: 
     return `${sso.portalUrl}/login?rd=${encodeURIComponent(original.href)}`;
   }
 
-  function identityHeaders(p: Principal): Record<string, string> {
-    const row = store.accounts.get(p.id) as (ReturnType<typeof store.accounts.get> & { email?: string | null; display_name?: string | null }) | undefined;
+  /** `account` is the row the token check read (no lookup here); email and display name arrive with SPEC §15's profile fields. */
+  function identityHeaders(p: Principal, account: Readonly<AccountRow>): Record<string, string> {
+    const row = account as Readonly<AccountRow> & { email?: string | null; display_name?: string | null };
     // Header values must be one line of visible ASCII-safe text: usernames and roles are; names and emails are checked.
     const clean = (v: string | null | undefined) => (v && /^[\x20-\x7e]{1,256}$/.test(v) ? v : "");
     return {
@@ -77,9 +79,10 @@ export function createSsoService(deps: ServiceDeps, audit: AuditService, authz: 
       if (!req.original) throw new AppError("bad_request", "forward-auth needs X-Forwarded-Host and X-Forwarded-Uri (or X-Original-URL) from a proxy listed in server.trusted_proxies");
       const app = findApp(sso.apps, req.original.hostname.toLowerCase(), req.original.pathname);
       let principal: Principal | null = null;
+      let account: Readonly<AccountRow> | null = null;
       if (req.token) {
         try {
-          principal = await tokens.authenticate(req.token);
+          ({ principal, account } = await tokens.authenticateWithAccount(req.token));
         } catch (e) {
           if (e instanceof AppError && e.code === "vault_sealed") throw e;
           principal = null;
@@ -106,7 +109,7 @@ export function createSsoService(deps: ServiceDeps, audit: AuditService, authz: 
         }));
         return { status: 403 };
       }
-      return { status: 200, headers: identityHeaders(principal) };
+      return { status: 200, headers: identityHeaders(principal, account!) };
     },
 
     /** The apps `p` may open, for the dashboard (one link per host). */
