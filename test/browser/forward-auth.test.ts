@@ -98,7 +98,9 @@ beforeAll(async () => {
 
   upstream = Bun.serve({
     hostname: "127.0.0.1", port: 0,
-    fetch: (req) => new URL(req.url).pathname === "/headers.json"
+    fetch: (req) => new URL(req.url).pathname === "/link.html"
+      ? new Response(`<!doctype html><title>elsewhere</title><a id="go" href="${photos()}">photos</a>`, { headers: { "content-type": "text/html" } })
+      : new URL(req.url).pathname === "/headers.json"
       ? Response.json(Object.fromEntries(["remote-user", "remote-name", "remote-email", "remote-groups"].map((k) => [k, req.headers.get(k)])))
       : new Response(`<!doctype html><title>app</title><p id="who">${req.headers.get("remote-user") ?? "nobody"}</p><p id="groups">${req.headers.get("remote-groups") ?? ""}</p>`, { headers: { "content-type": "text/html" } }),
   });
@@ -124,7 +126,7 @@ beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: CHROMIUM, headless: true,
     args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-default-apps", "--disable-sync",
-      "--host-resolver-rules=MAP *.mcias.test 127.0.0.1"],
+      "--host-resolver-rules=MAP *.mcias.test 127.0.0.1, MAP *.other.test 127.0.0.1"],
   });
   context = await browser.newContext({ ignoreHTTPSErrors: true });
   page = await context.newPage();
@@ -172,6 +174,18 @@ describe("an app behind nginx and one behind Caddy, protected by MCIAS", () => {
     await page.goto(`${s.url.replace("127.0.0.1", "auth.mcias.test")}/`);
     const links = await page.$$eval("ul.apps a", (as) => as.map((a) => (a as unknown as { textContent: string }).textContent));
     expect(links).toEqual(["Photos", "Wiki"]);
+  }, 30_000);
+
+  test("a link from another site arrives without the SameSite=Strict session: the login page once more, then the app", async () => {
+    await page.goto(photos());
+    expect(await page.textContent("#who")).toBe("fa-amy"); // signed in, followed from the same site
+    await page.goto(`http://elsewhere.other.test:${upstream.port}/link.html`);
+    await page.click("#go");
+    await page.waitForURL((u) => u.pathname === "/login", { timeout: 15_000 });
+    expect(new URL(page.url()).searchParams.get("rd")).toBe(photos());
+    await signIn("fa-amy", "fa-amy-password-1");
+    expect(page.url()).toBe(photos());
+    expect(await page.textContent("#who")).toBe("fa-amy");
   }, 30_000);
 
   test("logout at the portal signs the user out at the apps too", async () => {
