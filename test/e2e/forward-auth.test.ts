@@ -151,6 +151,24 @@ describe("the login page's rd", () => {
   });
 });
 
+describe("arriving at the login page from another site", () => {
+  test("a cross-site arrival with a valid rd gets one same-site bounce to the same login URL; anything else the form", async () => {
+    const rd = "https://photos.mcias.test/a?b=c";
+    const bounce = await s.fetch(`/login?rd=${encodeURIComponent(rd)}`, { headers: { "sec-fetch-site": "cross-site" } });
+    const text = await bounce.text();
+    expect(bounce.status).toBe(200);
+    expect(text).toContain(`<meta http-equiv="refresh" content="0;url=/login?rd=${encodeURIComponent(rd).replaceAll("&", "&amp;")}">`);
+    expect(text).not.toContain('name="password"');
+    expect(bounce.headers.get("content-security-policy")).toContain("default-src 'self'");
+    // Same-site (the bounce itself), a foreign rd, or no rd: the form, no bounce.
+    for (const [q, site] of [[`?rd=${encodeURIComponent(rd)}`, "same-origin"], [`?rd=${encodeURIComponent("https://evil.example.com/")}`, "cross-site"], ["", "cross-site"]] as const) {
+      const t = await (await s.fetch(`/login${q}`, { headers: { "sec-fetch-site": site } })).text();
+      expect(t).toContain('name="password"');
+      expect(t).not.toContain("http-equiv");
+    }
+  });
+});
+
 async function startUntrusted() {
   const { startServer } = await import("../helpers/server");
   return startServer({ extraToml: `[sso]\n[[sso.apps]]\nhost = "photos.mcias.test"`, sections: { tokens: `issuer = "https://auth.mcias.test"` } });

@@ -28,6 +28,15 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
       handler: async (rc) => {
         const rd = returnTo(rc.url.searchParams.get("rd"));
         if (await signedIn(rc.request)) return rc.redirect(rd ?? "/");
+        // SPEC §16: a link to an app followed from another site arrives here without the
+        // SameSite=Strict session cookie, though the person may well be signed in. One
+        // navigation started by this page itself is same-site, so the cookie comes along
+        // (and a signed-out person simply gets the form). Only for cross-site arrivals.
+        if (rd && rc.request.headers.get("sec-fetch-site") === "cross-site") {
+          const self = `/login?rd=${encodeURIComponent(rd)}`;
+          return new Response(html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${self}"><title>Sign in · MCIAS</title></head><body><p><a href="${self}">Continue to sign in</a></p></body></html>`.value,
+            { headers: { "content-type": "text/html; charset=utf-8" } });
+        }
         return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf, "", rd)}</div>`, { notice: notice(rc) });
       },
     },
