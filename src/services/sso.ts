@@ -11,7 +11,7 @@ import { AppError } from "../errors";
 import type { AccountRow } from "../store/accounts";
 import type { AuditService } from "./audit";
 import type { Authz } from "./authz";
-import { appResource, findApp } from "./apps";
+import { appResource, findApp, findAppsForPath } from "./apps";
 import type { Ctx, Principal, ServiceDeps } from "./context";
 import type { createTokenService } from "./tokens";
 
@@ -77,7 +77,10 @@ export function createSsoService(deps: ServiceDeps, audit: AuditService, authz: 
 
     async forwardAuth(req: ForwardAuthRequest): Promise<ForwardAuthAnswer> {
       if (!req.original) throw new AppError("bad_request", "forward-auth needs X-Forwarded-Host and X-Forwarded-Uri (or X-Original-URL) from a proxy listed in server.trusted_proxies");
-      const app = findApp(sso.apps, req.original.hostname.toLowerCase(), req.original.pathname);
+      // Every reading of the path (apps.ts pathReadings) must name an app entry, and the
+      // decision below must allow each distinct one; `app` is the entry as sent.
+      const entries = findAppsForPath(sso.apps, req.original.hostname.toLowerCase(), req.original.pathname);
+      const app = entries.find((e) => e !== null) ?? null;
       let principal: Principal | null = null;
       let account: Readonly<AccountRow> | null = null;
       if (req.token) {
@@ -100,8 +103,11 @@ export function createSsoService(deps: ServiceDeps, audit: AuditService, authz: 
         return req.nginx ? { status: 401, location } : { status: 302, location };
       }
       const ctx: Ctx = { ip: req.ip, principal };
-      const resource = app ? appResource(app) : null;
-      const d = resource ? authz.decide(principal, "apps:access", resource) : null;
+      let d: ReturnType<typeof authz.decide> | null = null;
+      for (const e of app && entries.every((x) => x !== null) ? new Set(entries) : [null]) {
+        d = e ? authz.decide(principal, "apps:access", appResource(e)) : null;
+        if (!d || d.effect !== "allow") break;
+      }
       if (!d || d.effect !== "allow") {
         store.tx(() => audit.record(ctx, "policy_deny", null, {
           action: "apps:access", resource_type: "app", app: app?.host ?? req.original!.hostname.toLowerCase().slice(0, 253),

@@ -64,6 +64,21 @@ describe("forward-auth", () => {
     expect((await fa({ ...proxied("wiki.mcias.test", "/administrator"), ...cookie(bob) })).status).toBe(200); // not under /admin/
   });
 
+  test("a path another server would read as /admin is decided as /admin too (slashes, case, ;params, encoded / and ..)", async () => {
+    for (const uri of ["//admin/users", "/Admin/users", "/ADMIN", "/admin;x/users", "/admin%2fusers", "/x/..%2fadmin/users", "/x/%2e%2e/admin", "/./admin/"]) {
+      expect((await fa({ ...proxied("wiki.mcias.test", uri), ...cookie(bob) })).status, uri).toBe(403);
+      expect((await fa({ ...proxied("wiki.mcias.test", uri), ...cookie(alice) })).status, uri).toBe(403);
+    }
+    // Whoever holds wiki-admin passes under every reading.
+    await createHuman(s, "fa-dave", "fa-dave-password-1", ["wiki-admin"]);
+    const dave = await s.login("fa-dave", "fa-dave-password-1");
+    for (const uri of ["//admin/users", "/Admin/users", "/admin;x/users", "/page"]) {
+      expect((await fa({ ...proxied("wiki.mcias.test", uri), ...cookie(dave) })).status, uri).toBe(200);
+    }
+    // An ordinary encoded path is just a path.
+    expect((await fa({ ...proxied("wiki.mcias.test", "/My%20Page"), ...cookie(bob) })).status).toBe(200);
+  });
+
   test("signed in but without the app's role: 403, audited as policy_deny", async () => {
     const r = await fa({ ...proxied("photos.mcias.test"), ...cookie(bob) });
     expect(r.status).toBe(403);
