@@ -254,6 +254,22 @@ describe("an app behind nginx and one behind Caddy, protected by MCIAS", () => {
     expect(await new Response(p.stdout).text()).toBe("403");
   }, 30_000);
 
+  test("without JavaScript (no htmx) the sign-in still returns to the app", async () => {
+    const ctx = await browser.newContext({ ignoreHTTPSErrors: true, javaScriptEnabled: false });
+    try {
+      const p = await ctx.newPage();
+      await p.goto(wiki() + "notes");
+      expect(new URL(p.url()).pathname).toBe("/login");
+      await p.fill("#login-username", "fa-ben");
+      await p.fill("#login-password", "fa-ben-password-1");
+      await p.click("form[aria-label='Sign in'] button[type=submit]");
+      await p.waitForURL((u) => u.href === `${wiki()}notes`, { timeout: 15_000 });
+      expect(await p.textContent("#who")).toBe("fa-ben");
+    } finally {
+      await ctx.close();
+    }
+  }, 30_000);
+
   test("an API client without credentials gets a plain 401 from both proxies", async () => {
     // curl: its --resolve maps the app names to 127.0.0.1 as DNS would.
     for (const [url, port] of [[photos(), nginxPort], [wiki(), caddyPort]] as const) {
