@@ -31,7 +31,7 @@ export interface ForwardAuthRequest {
 export type ForwardAuthAnswer =
   | { status: 200; headers: Record<string, string> }
   | { status: 302 | 401; location?: string }
-  | { status: 403 };
+  | { status: 403; who?: string; portal?: string };
 
 export interface AppLink { name: string; url: string }
 
@@ -113,7 +113,9 @@ export function createSsoService(deps: ServiceDeps, audit: AuditService, authz: 
           action: "apps:access", resource_type: "app", app: app?.host ?? req.original!.hostname.toLowerCase().slice(0, 253),
           rule_id: d?.rule?.id ?? null,
         }));
-        return { status: 403 };
+        // Who is signed in and where the dashboard is, for the page a browser is shown
+        // (Caddy and Traefik pass this answer's body on; nginx shows its own).
+        return { status: 403, who: principal.username, portal: sso.portalUrl };
       }
       return { status: 200, headers: identityHeaders(principal, account!) };
     },

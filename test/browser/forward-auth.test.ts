@@ -91,7 +91,7 @@ beforeAll(async () => {
     listen: `127.0.0.1:${mciasPort}`,
     certNames: ["auth.mcias.test", "photos.mcias.test", "wiki.mcias.test"],
     sections: { server: `trusted_proxies = ["127.0.0.1"]`, tokens: `issuer = "${portal}"` },
-    extraToml: `[sso]\ncookie_domain = ".mcias.test"\n\n[[sso.apps]]\nhost = "photos.mcias.test"\nname = "Photos"\nroles = ["photos"]\n\n[[sso.apps]]\nhost = "wiki.mcias.test"\nname = "Wiki"`,
+    extraToml: `[sso]\ncookie_domain = ".mcias.test"\n\n[[sso.apps]]\nhost = "photos.mcias.test"\nname = "Photos"\nroles = ["photos"]\n\n[[sso.apps]]\nhost = "wiki.mcias.test"\nname = "Wiki"\n\n[[sso.apps]]\nhost = "wiki.mcias.test"\npaths = ["/admin"]\nroles = ["wiki-admin"]`,
   });
   await createHuman(s, "fa-amy", "fa-amy-password-1", ["photos"]);
   await createHuman(s, "fa-ben", "fa-ben-password-1");
@@ -217,6 +217,10 @@ describe("an app behind nginx and one behind Caddy, protected by MCIAS", () => {
     expect(r?.status()).toBe(403);
     expect((await page.goto(wiki()))?.status()).toBe(200);
     expect(await page.textContent("#who")).toBe("fa-ben");
+    // Caddy passes MCIAS's 403 page on: who is signed in, and the way to the dashboard.
+    expect((await page.goto(wiki() + "admin/"))?.status()).toBe(403);
+    expect(await page.textContent("h1")).toBe("Not allowed");
+    expect(await page.textContent("strong")).toBe("fa-ben");
   }, 30_000);
 
   test("an rd pointing elsewhere lands on the dashboard, never the foreign host", async () => {

@@ -82,6 +82,13 @@ describe("forward-auth", () => {
   test("signed in but without the app's role: 403, audited as policy_deny", async () => {
     const r = await fa({ ...proxied("photos.mcias.test"), ...cookie(bob) });
     expect(r.status).toBe(403);
+    expect(await r.text()).toBe(""); // an API client: the status says it all
+    const page = await fa({ ...proxied("photos.mcias.test"), ...cookie(bob), accept: "text/html" });
+    expect(page.status).toBe(403);
+    expect(page.headers.get("content-type")).toStartWith("text/html");
+    const body = await page.text();
+    expect(body).toContain("<strong>fa-bob</strong>");
+    expect(body).toContain('href="https://auth.mcias.test/"');
     const ev = (await s.call("GET", "/v1/audit?type=policy_deny", { token: await s.adminToken() })).body.events;
     expect(ev.some((e: { actor: string; details: { action?: string; app?: string } }) =>
       e.actor === "fa-bob" && e.details.action === "apps:access" && e.details.app === "photos.mcias.test")).toBe(true);
