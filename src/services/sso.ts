@@ -59,15 +59,14 @@ export function createSsoService(deps: ServiceDeps, audit: AuditService, authz: 
     return `${sso.portalUrl}/login?rd=${encodeURIComponent(original.href)}`;
   }
 
-  /** `account` is the row the token check read (no lookup here); email and display name arrive with SPEC §15's profile fields. */
+  /** `account` is the row the token check read (no lookup here): display name and email of SPEC §15. */
   function identityHeaders(p: Principal, account: Readonly<AccountRow>): Record<string, string> {
-    const row = account as Readonly<AccountRow> & { email?: string | null; display_name?: string | null };
     // Header values must be one line of visible ASCII-safe text: usernames and roles are; names and emails are checked.
     const clean = (v: string | null | undefined) => (v && /^[\x20-\x7e]{1,256}$/.test(v) ? v : "");
     return {
       "Remote-User": p.username,
-      "Remote-Name": clean(row?.display_name) || p.username,
-      "Remote-Email": clean(row?.email),
+      "Remote-Name": clean(account.display_name) || p.username,
+      "Remote-Email": clean(account.email),
       "Remote-Groups": p.roles.join(","),
     };
   }

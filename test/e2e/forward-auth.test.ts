@@ -58,6 +58,20 @@ describe("forward-auth", () => {
     expect(head.headers.get("remote-user")).toBe("fa-alice");
   });
 
+  test("Remote-Name and Remote-Email carry the account's display name and email (ASCII only; else the username / empty)", async () => {
+    const admin = await s.adminToken();
+    for (const [username, display_name, wantName] of [["fa-gus", "Gus Gray", "Gus Gray"], ["fa-jose", "José Núñez", "fa-jose"]] as const) {
+      const r = await s.call("POST", "/v1/accounts", { token: admin, json: { username, account_type: "human", password: `${username}-password-1`, roles: ["photos"], email: `${username}@mcias.test`, display_name } });
+      expect(r.status).toBe(201);
+      const t = await s.login(username, `${username}-password-1`);
+      const a = await fa({ ...proxied("photos.mcias.test"), ...cookie(t) });
+      expect(a.status).toBe(200);
+      expect(a.headers.get("remote-user")).toBe(username);
+      expect(a.headers.get("remote-name")).toBe(wantName);
+      expect(a.headers.get("remote-email")).toBe(`${username}@mcias.test`);
+    }
+  });
+
   test("an app without roles is open to any signed-in account; a path entry with roles narrows it", async () => {
     expect((await fa({ ...proxied("wiki.mcias.test", "/page"), ...cookie(bob) })).status).toBe(200);
     expect((await fa({ ...proxied("wiki.mcias.test", "/admin/users"), ...cookie(bob) })).status).toBe(403);
