@@ -11,6 +11,7 @@ import { createServices, systemClock, type Clock, type Services } from "./servic
 import { createStore, migrate, openDatabase, type Store } from "./store";
 import { createVault } from "./vault/vault";
 import { createUi } from "./ui";
+import { createOidc } from "./oidc";
 import { createTelemetry } from "./metrics/telemetry";
 import { createRouteMatcher } from "./http/routeTemplate";
 
@@ -57,12 +58,14 @@ export async function createApp(opts: AppOptions): Promise<App> {
     .use(createApi(services, limiters, log))
     .use(createUi(services, limiters, log));
   const routeOf = createRouteMatcher(root.routes);
+  // The OIDC provider (a node/Koa app) is dispatched before Elysia: its paths are its own.
+  const oidc = createOidc(services, log);
   return {
     services,
     store,
     limiters,
     log,
-    handle: (req) => root.handle(req),
+    handle: (req) => (oidc.matches(new URL(req.url).pathname) ? oidc.handle(req) : root.handle(req)),
     routeOf,
     observe: (route, method, status, seconds) => telemetry.request(route, method, status, seconds),
     metrics: expose,

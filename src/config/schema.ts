@@ -25,6 +25,14 @@ export interface Config {
     validate: Bucket;
     unseal: Bucket;
   };
+  /** OpenID Connect provider lifetimes (SPEC §16); every key optional. */
+  oidc: {
+    codeTtlMs: number;
+    accessTokenTtlMs: number;
+    idTokenTtlMs: number;
+    refreshTokenTtlMs: number;
+    sessionTtlMs: number;
+  };
   /** Where the config came from, for messages; "embedded default" for the dev instance. */
   source: string;
   /** True for the zero-setup development instance. */

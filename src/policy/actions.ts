@@ -25,11 +25,13 @@ export const ACTIONS = [
   "totp:enroll",
   "password:change",
   "vault:seal",
+  "oidc_clients:read",
+  "oidc_clients:write",
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];
 
-export const RESOURCE_TYPES = ["account", "token", "pgcreds", "audit", "policy", "vault"] as const;
+export const RESOURCE_TYPES = ["account", "token", "pgcreds", "audit", "policy", "vault", "oidc_client"] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 export function isAction(s: string): s is Action {

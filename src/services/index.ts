@@ -8,6 +8,7 @@ import { createAuthService } from "./auth";
 import { createAuthz } from "./authz";
 import type { ServiceDeps } from "./context";
 import { createMaintenanceService } from "./maintenance";
+import { createOidcService } from "./oidc";
 import { createPolicyService } from "./policy";
 import { createPgCredService } from "./pgcreds";
 import { createPolicyCache } from "./policyCache";
@@ -28,8 +29,9 @@ export function createServices(deps: ServiceDeps) {
   const serviceAccounts = createServiceAccountService(deps, audit, authz, tokens);
   const pgcreds = createPgCredService(deps, audit, authz);
   const policy = createPolicyService(deps, audit, authz, policyCache);
+  const oidc = createOidcService(deps, audit, authz);
   // id distinguishes this wiring from another in the same process (Elysia plugin dedup).
-  return { id: crypto.randomUUID(), deps, policyCache, authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds, maintenance };
+  return { id: crypto.randomUUID(), deps, policyCache, authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds, maintenance, oidc };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -7,6 +7,7 @@ import { createAccountRepo } from "./accounts";
 import { createAuditRepo } from "./audit";
 import { createDelegateRepo, createPgAccessRepo } from "./delegates";
 import { createMaintenanceRepo } from "./maintenance";
+import { createOidcRepo } from "./oidc";
 import { createPgCredRepo } from "./pgcreds";
 import { createPolicyRuleRepo } from "./policyRules";
 import { createServerConfigRepo } from "./serverConfig";
@@ -24,6 +25,7 @@ export function createStore(db: Database) {
     pgcreds: createPgCredRepo(db),
     policyRules: createPolicyRuleRepo(db),
     maintenance: createMaintenanceRepo(db),
+    oidc: createOidcRepo(db),
     /**
      * Runs `fn` in a BEGIN IMMEDIATE transaction: the write lock is taken up front, so a
      * read-then-write never fails with SQLITE_BUSY_SNAPSHOT beside a second process.

@@ -13,7 +13,8 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
     return s.tokens.authenticate(jwt).then(() => true, () => false);
   }
 
-  const loginForm = (csrf: string, username = "") => postForm("/login", csrf, html`
+  const loginForm = (csrf: string, username = "", oidc: string | null = null) => postForm("/login", csrf, html`
+    ${oidc ? html`<input type="hidden" name="oidc" value="${oidc}">` : ""}
     ${field({ name: "username", label: "Username", value: username, required: true, autocomplete: "username", id: "login-username" })}
     ${field({ name: "password", label: "Password", type: "password", required: true, autocomplete: "current-password", id: "login-password" })}
     ${field({ name: "totp_code", label: "TOTP code", hint: "Only if two-factor authentication is on for your account.", autocomplete: "one-time-code", inputmode: "numeric", pattern: "[0-9]{6}", id: "login-totp" })}
@@ -23,8 +24,9 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
     {
       method: "GET", path: "/login", opts: { anon: true },
       handler: async (rc) => {
-        if (await signedIn(rc.request)) return rc.redirect("/");
-        return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf)}</div>`, { notice: notice(rc) });
+        const oidc = oidcReturn(rc.url.searchParams.get("oidc"));
+        if (await signedIn(rc.request)) return rc.redirect(oidc ? oidcInteraction(oidc) : "/");
+        return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${oidc ? html`<p>An application asks you to sign in with MCIAS.</p>` : ""}${loginForm(rc.csrf, "", oidc)}</div>`, { notice: notice(rc) });
       },
     },
     {
@@ -33,13 +35,14 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
         limiters.check("login", rc.ctx.ip);
         const username = str(rc.form, "username");
         const code = str(rc.form, "totp_code");
+        const oidc = oidcReturn(rc.form.get("oidc"));
         try {
           const t = await s.auth.login(rc.ctx, { username, password: rc.form.get("password") ?? "", ...(code ? { totp_code: code } : {}) });
           rc.cookies.push(sessionCookie(t.token, t.expires_at, s.deps.clock.now()));
-          return rc.redirect("/");
+          return rc.redirect(oidc ? oidcInteraction(oidc) : "/");
         } catch (e) {
           if (e instanceof AppError && e.code === "unauthorized") {
-            return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf, username)}</div>`, { status: 401, error: "Invalid username, password or code." });
+            return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf, username, oidc)}</div>`, { status: 401, error: "Invalid username, password or code." });
           }
           throw e;
         }
@@ -74,6 +77,12 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
     },
   ];
 }
+
+/** An OpenID Connect interaction to return to after sign-in (src/oidc/): only its id, never a URL. */
+function oidcReturn(v: string | null | undefined): string | null {
+  return v && /^[A-Za-z0-9_-]{1,64}$/.test(v) ? v : null;
+}
+const oidcInteraction = (uid: string) => `/oidc/interaction/${uid}`;
 
 function unsealPage(csrf: string) {
   return html`<div class="card narrow"><h1>Vault sealed</h1>
