@@ -14,6 +14,7 @@ import { accountRoutes } from "./routes/accounts";
 import { auditRoutes } from "./routes/audit";
 import { authRoutes } from "./routes/auth";
 import { pgcredRoutes } from "./routes/pgcreds";
+import { oidcRoutes } from "./routes/oidc";
 import { policyRoutes } from "./routes/policy";
 import { serviceAccountRoutes } from "./routes/serviceAccounts";
 import { systemRoutes } from "./routes/system";
@@ -37,7 +38,8 @@ export function createApi(s: Services, limiters: Limiters, log: Logger) {
     .use(serviceAccountRoutes(s))
     .use(pgcredRoutes(s))
     .use(auditRoutes(s))
-    .use(policyRoutes(s));
+    .use(policyRoutes(s))
+    .use(oidcRoutes(s));
 }
 
 export type Api = ReturnType<typeof createApi>;

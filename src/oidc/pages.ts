@@ -9,7 +9,7 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 export function page(title: string, body: string): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)} · MCIAS</title><link rel="stylesheet" href="/static/app.css"></head>
+<title>${esc(title)} · MCIAS</title><link rel="icon" href="/static/favicon.svg"><link rel="stylesheet" href="/static/app.css"></head>
 <body><main><div class="card narrow">${body}</div></main></body></html>`;
 }
 

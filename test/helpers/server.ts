@@ -24,7 +24,7 @@ export function mciasCommand(): string[] {
 
 export interface ServerOptions {
   /** Extra TOML appended to (or replacing sections of) the generated config. */
-  sections?: Partial<Record<"server" | "tokens" | "argon2" | "lockout" | "master_key" | "rate_limit", string>>;
+  sections?: Partial<Record<"server" | "tokens" | "argon2" | "lockout" | "master_key" | "rate_limit" | "oidc", string>>;
   /** Use a passphrase master key from this env var value instead of a keyfile; null = variable unset (sealed start). */
   passphrase?: string | null;
   env?: Record<string, string>;
@@ -97,13 +97,15 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
     const s = { ...TEST_SECTIONS, ...opts.sections };
     const masterKey = opts.passphrase !== undefined ? `passphrase_env = "MCIAS_TEST_PASSPHRASE"` : `keyfile = "master.key"`;
     writeFileSync(configPath, [
-      `[server]\nlisten_addr = "127.0.0.1:0"\ntls_cert = "server.crt"\ntls_key = "server.key"\n${s.server}`,
+      // A listen_addr in sections.server replaces the random port (a test that needs the URL in its config).
+      `[server]\n${/^\s*listen_addr\s*=/m.test(s.server) ? "" : 'listen_addr = "127.0.0.1:0"\n'}tls_cert = "server.crt"\ntls_key = "server.key"\n${s.server}`,
       `[database]\npath = "mcias.db"`,
       `[tokens]\n${s.tokens}`,
       `[argon2]\n${s.argon2}`,
       `[lockout]\n${s.lockout}`,
       `[master_key]\n${opts.sections?.master_key ?? masterKey}`,
       `[rate_limit]\n${s.rate_limit}`,
+      ...(opts.sections?.oidc !== undefined ? [`[oidc]\n${opts.sections.oidc}`] : []),
     ].join("\n\n") + "\n");
   }
   const passEnv: Record<string, string> =

@@ -13,7 +13,10 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
     return s.tokens.authenticate(jwt).then(() => true, () => false);
   }
 
-  const loginForm = (csrf: string, username = "", oidc: string | null = null) => postForm("/login", csrf, html`
+  // Returning to an application (OIDC) ends in a cross-origin redirect: a full navigation,
+  // never an htmx (XHR) request, which CSP connect-src would block.
+  const loginForm = (csrf: string, username = "", oidc: string | null = null) => oidc ? html`<div hx-boost="false">${form(csrf, username, oidc)}</div>` : form(csrf, username, null);
+  const form = (csrf: string, username: string, oidc: string | null) => postForm("/login", csrf, html`
     ${oidc ? html`<input type="hidden" name="oidc" value="${oidc}">` : ""}
     ${field({ name: "username", label: "Username", value: username, required: true, autocomplete: "username", id: "login-username" })}
     ${field({ name: "password", label: "Password", type: "password", required: true, autocomplete: "current-password", id: "login-password" })}
