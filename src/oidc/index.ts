@@ -114,7 +114,15 @@ export function createOidc(s: Services, log: Logger) {
       const { handler } = provider();
       const node = toNode(req, ip);
       handler(node.req, node.res);
-      return toResponse(node.res);
+      const res = await toResponse(node.res);
+      // CSP form-action 'self' blocks a form post's redirect to another origin (the logout
+      // confirmation's return to the application): hand it over as a fresh navigation.
+      const location = res.headers.get("location");
+      if (req.method === "POST" && res.status >= 300 && res.status < 400 && location && !location.startsWith("/")) {
+        const safe = location.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+        return htmlResponse(page("Continue", `<meta http-equiv="refresh" content="0;url=${safe}"><h1>Signed out</h1><p><a href="${safe}">Back to the application</a></p>`));
+      }
+      return res;
   }
 }
 

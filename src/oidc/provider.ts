@@ -103,7 +103,8 @@ export function buildProvider(s: Services, keyset: OidcKeyset, log: Logger): Pro
     // Every client is registered by an admin: consent is implied (SPEC §16). The
     // interaction (src/oidc/interaction.ts) creates the grant after the role check.
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed("refresh_token"),
-    rotateRefreshToken: true,
+    // rotateRefreshToken: oidc-provider's default — public clients' refresh tokens rotate on
+    // every use (a reused one revokes the grant); confidential clients' after 70% of their life.
     clientBasedCORS: (ctx, origin, client) => {
       if (origin === "null") return false;
       if (ctx.oidc.route === "userinfo" || client.clientAuthMethod === "none") {

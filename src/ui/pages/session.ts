@@ -42,7 +42,10 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
         try {
           const t = await s.auth.login(rc.ctx, { username, password: rc.form.get("password") ?? "", ...(code ? { totp_code: code } : {}) });
           rc.cookies.push(sessionCookie(t.token, t.expires_at, s.deps.clock.now()));
-          return rc.redirect(oidc ? oidcInteraction(oidc) : "/");
+          // CSP form-action 'self' also governs the redirects that follow a form post, and the
+          // interaction ends in a redirect to the application: continue by a fresh navigation.
+          if (oidc) return rc.render("Signing in", continuePage(oidcInteraction(oidc)));
+          return rc.redirect("/");
         } catch (e) {
           if (e instanceof AppError && e.code === "unauthorized") {
             return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf, username, oidc)}</div>`, { status: 401, error: "Invalid username, password or code." });
@@ -86,6 +89,8 @@ function oidcReturn(v: string | null | undefined): string | null {
   return v && /^[A-Za-z0-9_-]{1,64}$/.test(v) ? v : null;
 }
 const oidcInteraction = (uid: string) => `/oidc/interaction/${uid}`;
+const continuePage = (next: string) =>
+  html`<meta http-equiv="refresh" content="0;url=${next}"><div class="card narrow"><h1>Signing in…</h1><p><a href="${next}">Continue to the application</a></p></div>`;
 
 function unsealPage(csrf: string) {
   return html`<div class="card narrow"><h1>Vault sealed</h1>
