@@ -10,8 +10,11 @@ const dirty = (await $`git status --porcelain --untracked-files=no`.nothrow().qu
 const outfile = process.argv[2] ?? "bin/mcias";
 const target = process.argv[3];
 
+// --bytecode (with ESM output, which it needs for top-level await) precompiles the
+// JavaScript: start to first answer ~40 ms instead of ~90 ms. No --minify: it breaks
+// oidc-provider (class names); the saving would be ~1.5 MB of ~115.
 const args = [
-  "build", "--compile", "--sourcemap=none",
+  "build", "--compile", "--bytecode", "--format=esm", "--sourcemap=none",
   `--define=MCIAS_VERSION=${JSON.stringify(pkg.version)}`,
   `--define=MCIAS_COMMIT=${JSON.stringify(commit + dirty)}`,
   ...(target ? [`--target=${target}`] : []),

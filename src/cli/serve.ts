@@ -9,7 +9,7 @@ import { createLogger } from "../log";
 import { startServer } from "../server";
 import { startMetricsListener, type MetricsListener } from "../metrics/listener";
 import { KeyfileError } from "../vault/masterKey";
-import { WrongMasterKeyError } from "../services/vault";
+import { WeakPassphraseError, WrongMasterKeyError } from "../services/vault";
 import { SchemaTooNewError } from "../store";
 import { configPathFrom } from "./config";
 import { ExitError } from "./run";
@@ -51,7 +51,7 @@ export const serveCommand = defineCommand({
     try {
       app = await createApp({ config, log });
     } catch (e) {
-      if (e instanceof KeyfileError || e instanceof WrongMasterKeyError || e instanceof SchemaTooNewError) throw fail(e.message);
+      if (e instanceof KeyfileError || e instanceof WrongMasterKeyError || e instanceof WeakPassphraseError || e instanceof SchemaTooNewError) throw fail(e.message);
       throw e;
     }
     if (config.dev) await bootstrapDevAdmin(app);

@@ -133,9 +133,12 @@ export class McIasClient {
 
   // ---- auth ---------------------------------------------------------------------
 
-  /** `POST /v1/auth/login`; on success the client uses the new token from then on. */
-  async login(username: string, password: string, totpCode?: string): Promise<TokenResponse> {
-    const body = { username, password, ...(totpCode ? { totp_code: totpCode } : {}) };
+  /**
+   * `POST /v1/auth/login`; on success the client uses the new token from then on.
+   * `audience` binds the token to one app (its `aud`, SPEC §18).
+   */
+  async login(username: string, password: string, totpCode?: string, audience?: string): Promise<TokenResponse> {
+    const body = { username, password, ...(totpCode ? { totp_code: totpCode } : {}), ...(audience !== undefined ? { audience } : {}) };
     const r = await this.request<TokenResponse>("POST", "/v1/auth/login", { body, auth: false });
     this.#token = r.token;
     return r;
@@ -145,9 +148,9 @@ export class McIasClient {
     await this.request<void>("POST", "/v1/auth/logout");
     this.#token = undefined;
   }
-  /** `POST /v1/auth/renew`: a fresh token; the old one is revoked and replaced here. */
-  async renew(): Promise<TokenResponse> {
-    const r = await this.request<TokenResponse>("POST", "/v1/auth/renew");
+  /** `POST /v1/auth/renew`: a fresh token for the same session; the old one is revoked and replaced here. */
+  async renew(audience?: string): Promise<TokenResponse> {
+    const r = await this.request<TokenResponse>("POST", "/v1/auth/renew", audience !== undefined ? { body: { audience } } : {});
     this.#token = r.token;
     return r;
   }
@@ -157,21 +160,25 @@ export class McIasClient {
   changePassword(currentPassword: string, newPassword: string): Promise<void> {
     return this.request("PUT", "/v1/auth/password", { body: { current_password: currentPassword, new_password: newPassword } });
   }
-  /** `POST /v1/auth/totp/enroll`: a new TOTP secret, active only once confirmed. */
-  totpEnroll(): Promise<TotpEnrollment> { return this.request("POST", "/v1/auth/totp/enroll"); }
+  /** `POST /v1/auth/totp/enroll`: a new TOTP secret, active only once confirmed. Needs the current password (step-up). */
+  totpEnroll(currentPassword: string): Promise<TotpEnrollment> {
+    return this.request("POST", "/v1/auth/totp/enroll", { body: { current_password: currentPassword } });
+  }
   /** `POST /v1/auth/totp/confirm`: turns TOTP on with a current code. */
   totpConfirm(code: string): Promise<void> { return this.request("POST", "/v1/auth/totp/confirm", { body: { code } }); }
 
   // ---- tokens -------------------------------------------------------------------
 
   /** `POST /v1/token/validate` (no bearer needed): the token's claims or `{valid:false}`. */
-  validateToken(token: string): Promise<ValidateResponse> {
-    return this.request("POST", "/v1/token/validate", { body: { token }, auth: false });
+  validateToken(token: string, audience?: string): Promise<ValidateResponse> {
+    return this.request("POST", "/v1/token/validate", { body: { token, ...(audience !== undefined ? { audience } : {}) }, auth: false });
   }
   /** `DELETE /v1/token/{jti}`. */
   revokeToken(jti: string): Promise<void> { return this.request("DELETE", `/v1/token/${seg(jti)}`); }
   /** `POST /v1/accounts/{id}/token`: a system account's new token; its previous one is revoked. */
-  issueServiceToken(accountId: string): Promise<IssuedToken> { return this.request("POST", `/v1/accounts/${seg(accountId)}/token`); }
+  issueServiceToken(accountId: string, audience?: string): Promise<IssuedToken> {
+    return this.request("POST", `/v1/accounts/${seg(accountId)}/token`, audience !== undefined ? { body: { audience } } : {});
+  }
   /** `GET /v1/accounts/{id}/tokens`: the account's tokens (metadata only). */
   listTokens(accountId: string): Promise<TokenInfo[]> { return this.request("GET", `/v1/accounts/${seg(accountId)}/tokens`); }
 

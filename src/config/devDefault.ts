@@ -7,7 +7,6 @@
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { randomBytes } from "../crypto/random";
-import { makeSelfSignedCert } from "../crypto/selfSignedCert";
 import { loadConfigFile } from "./load";
 import type { Config } from "./schema";
 
@@ -25,6 +24,8 @@ export async function prepareDevInstance(home = devHome()): Promise<Config> {
   const cert = join(home, "server.crt");
   const key = join(home, "server.key");
   if (!existsSync(cert) || !existsSync(key)) {
+    // Loaded only for a new dev instance: x509 generation is not needed by a configured server.
+    const { makeSelfSignedCert } = await import("../crypto/selfSignedCert");
     const c = await makeSelfSignedCert({ dnsNames: ["localhost"], ips: ["127.0.0.1", "::1"] });
     writeFileSync(key, c.keyPem, { mode: 0o600 });
     writeFileSync(cert, c.certPem, { mode: 0o644 });

@@ -16,6 +16,8 @@ export interface Config {
     defaultExpiryMs: number;
     adminExpiryMs: number;
     serviceExpiryMs: number;
+    /** Absolute human session lifetime from auth_time (SPEC §18); admins: min(this, 3 × adminExpiryMs). */
+    maxSessionMs: number;
   };
   argon2: { time: number; memoryKiB: number };
   lockout: { maxFailures: number; windowMs: number; durationMs: number };

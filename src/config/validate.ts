@@ -19,7 +19,7 @@ type Table = Record<string, unknown>;
 const SECTIONS: Record<string, readonly string[]> = {
   server: ["listen_addr", "tls_cert", "tls_key", "trusted_proxies", "grpc_addr", "metrics_addr"],
   database: ["path"],
-  tokens: ["issuer", "default_expiry", "admin_expiry", "service_expiry"],
+  tokens: ["issuer", "default_expiry", "admin_expiry", "service_expiry", "max_session"],
   argon2: ["time", "memory"],
   lockout: ["max_failures", "window", "duration"],
   master_key: ["passphrase_env", "keyfile"],
@@ -182,6 +182,7 @@ export function validateConfig(doc: Table, baseDir: string, source: string): Con
       defaultExpiryMs: tokens.duration("default_expiry", "720h"),
       adminExpiryMs: tokens.duration("admin_expiry", "8h"),
       serviceExpiryMs: tokens.duration("service_expiry", "8760h"),
+      maxSessionMs: tokens.duration("max_session", "720h"),
     },
     argon2: { time, memoryKiB: memory },
     lockout: {

@@ -23,6 +23,10 @@ export interface TokenClaims {
   roles: string[];
   account_type: AccountType;
   username: string;
+  /** The app the token was minted for (SPEC §18); absent = any audience. */
+  aud?: string;
+  /** Last primary authentication (password or passkey), seconds; SPEC §18. */
+  auth_time?: number;
 }
 
 export class TokenRejected extends Error {
@@ -33,14 +37,18 @@ export class TokenRejected extends Error {
 }
 
 export async function signToken(claims: TokenClaims, key: KeyObject, kid: string): Promise<string> {
-  return new SignJWT({ roles: claims.roles, account_type: claims.account_type, username: claims.username })
+  const jwt = new SignJWT({
+    roles: claims.roles, account_type: claims.account_type, username: claims.username,
+    ...(claims.auth_time !== undefined ? { auth_time: claims.auth_time } : {}),
+  })
     .setProtectedHeader({ alg: "EdDSA", typ: "JWT", kid })
     .setIssuer(claims.iss)
     .setSubject(claims.sub)
     .setIssuedAt(claims.iat)
     .setExpirationTime(claims.exp)
-    .setJti(claims.jti)
-    .sign(key);
+    .setJti(claims.jti);
+  if (claims.aud !== undefined) jwt.setAudience(claims.aud);
+  return jwt.sign(key);
 }
 
 /**
@@ -122,7 +130,7 @@ export async function verifyToken(
     throw new TokenRejected("signature or claims invalid");
   }
   const nowS = Math.floor(opts.nowMs / 1000);
-  const { sub, iat, exp, jti, roles, account_type, username, iss } = payload;
+  const { sub, iat, exp, jti, roles, account_type, username, iss, aud, auth_time } = payload;
   if (typeof iat !== "number" || iat > nowS + CLOCK_SKEW_S) throw new TokenRejected("iat in the future");
   if (typeof exp !== "number" || exp <= iat) throw new TokenRejected("exp invalid");
   if (typeof sub !== "string" || !UUID_RE.test(sub)) throw new TokenRejected("sub invalid");
@@ -130,5 +138,13 @@ export async function verifyToken(
   if (!Array.isArray(roles) || roles.some((r) => typeof r !== "string")) throw new TokenRejected("roles invalid");
   if (account_type !== "human" && account_type !== "system") throw new TokenRejected("account_type invalid");
   if (typeof username !== "string") throw new TokenRejected("username invalid");
-  return { iss: iss as string, sub, iat, exp, jti, roles: roles as string[], account_type, username };
+  // We mint aud as one string; an array (or anything else) is not ours.
+  if (aud !== undefined && (typeof aud !== "string" || aud === "")) throw new TokenRejected("aud invalid");
+  if (auth_time !== undefined && (typeof auth_time !== "number" || !Number.isInteger(auth_time) || auth_time > iat + CLOCK_SKEW_S)) {
+    throw new TokenRejected("auth_time invalid");
+  }
+  return {
+    iss: iss as string, sub, iat, exp, jti, roles: roles as string[], account_type, username,
+    ...(aud !== undefined ? { aud: aud as string } : {}), ...(auth_time !== undefined ? { auth_time: auth_time as number } : {}),
+  };
 }

@@ -2,10 +2,11 @@
  * A self-signed ECDSA P-256 certificate for the development instance and tests.
  * node:crypto cannot make X.509, so @peculiar/x509 (WebCrypto) does it.
  */
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
-
 export async function makeSelfSignedCert(opts: { dnsNames: string[]; ips: string[]; days?: number }): Promise<{ certPem: string; keyPem: string }> {
+  // Loaded here, in this order: only a new dev instance (and tests) make certificates,
+  // and @peculiar/x509's DI container needs the Reflect polyfill in place before it loads.
+  await import("reflect-metadata");
+  const x509 = await import("@peculiar/x509");
   const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
   const keys = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]);
   const now = new Date();

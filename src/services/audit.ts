@@ -4,6 +4,7 @@
  */
 import { AppError } from "../errors";
 import type { AuditFilter } from "../store/audit";
+import type { ChainVerdict } from "../store/auditChain";
 import { iso, type Ctx, type ServiceDeps } from "./context";
 import { toAuditView, type AuditEventView } from "./views";
 import type { Authz } from "./authz";
@@ -64,6 +65,14 @@ export function createAuditQueryService(deps: ServiceDeps, authz: Authz) {
     query(ctx: Ctx, q: AuditQuery): { events: AuditEventView[]; next_cursor: string | null } {
       authz.require(ctx, "audit:read", { type: "audit" });
       return queryAudit(deps, q);
+    },
+    /**
+     * Walks the hash chain (SPEC §18): `{ok, rows}` or `{ok:false, rows, first_bad_id}`.
+     * Admin (audit:read); `mcias db audit verify` calls it as the operator.
+     */
+    verify(ctx: Ctx): ChainVerdict {
+      authz.require(ctx, "audit:read", { type: "audit" });
+      return deps.store.audit.verifyChain();
     },
   };
 }

@@ -44,6 +44,24 @@ export function createAuthService(deps: ServiceDeps, audit: AuditService, authz:
     });
   }
 
+  /**
+   * Step-up (SPEC §18): the current password in the same request, for changes that add
+   * or reveal an authenticator (TOTP, passkeys, recovery codes, email). Missing or wrong:
+   * 403; a wrong one counts toward the login lockout like a failed login, so a stolen
+   * token cannot guess at it.
+   */
+  async function stepUp(ctx: Ctx, row: AccountRow, currentPassword: string | undefined): Promise<void> {
+    if (currentPassword === undefined || currentPassword === "") {
+      throw new AppError("forbidden", "this change needs your current password (current_password)");
+    }
+    if (isLocked(row, clock.now())) throw new AppError("forbidden", "account is locked; try again later");
+    const ok = row.password_hash !== null && (await verifyPassword(currentPassword, row.password_hash));
+    if (!ok) {
+      recordFailure(ctx, row, "login_fail", "bad_current_password");
+      throw new AppError("forbidden", "current password is incorrect");
+    }
+  }
+
   function selfRow(ctx: Ctx): { p: Principal; row: AccountRow } {
     const p = ctx.principal;
     assertThat(p, "unauthorized");
@@ -57,11 +75,13 @@ export function createAuthService(deps: ServiceDeps, audit: AuditService, authz:
   }
 
   return {
+    stepUp,
     /** Pre-computes the decoy hash so the first unknown-user login is not faster. */
     warmUp: () => decoyHash().then(() => undefined),
 
-    async login(ctx: Ctx, input: { username: string; password: string; totp_code?: string }): Promise<IssuedToken> {
+    async login(ctx: Ctx, input: { username: string; password: string; totp_code?: string; audience?: string }): Promise<IssuedToken> {
       if (vault.isSealed()) throw new AppError("vault_sealed");
+      tokens.checkAudience(input.audience);
       const name = input.username.toLowerCase();
       const row = USERNAME_RE.test(name) ? store.accounts.getByUsername(name) ?? null : null;
       const now = clock.now();
@@ -97,7 +117,7 @@ export function createAuthService(deps: ServiceDeps, audit: AuditService, authz:
         }
       }
       const upgraded = needsRehash(row.password_hash!, config.argon2) ? await hashPassword(input.password, config.argon2) : null;
-      const minted = await tokens.mint(row);
+      const minted = await tokens.mint(row, { audience: input.audience });
       const actor: Ctx = { ...ctx, principal: { id: row.id, username: row.username, account_type: row.account_type, status: row.status, roles: [], tags: [] } };
       // The checks above read the row before a ~100 ms verify: concurrent failures may have
       // locked the account meanwhile, or an admin deactivated it or reset its password.
@@ -130,10 +150,19 @@ export function createAuthService(deps: ServiceDeps, audit: AuditService, authz:
       });
     },
 
-    async renew(ctx: Ctx): Promise<IssuedToken> {
+    /**
+     * A fresh token for the same session (SPEC §18): same auth_time (so never past
+     * max_session) and same audience — an audience-less token may be narrowed to one,
+     * an app's token is never widened or moved to another app.
+     */
+    async renew(ctx: Ctx, input: { audience?: string } = {}): Promise<IssuedToken> {
       const { p, row } = selfRow(ctx);
       assertThat(p.jti, "unauthorized");
-      const minted = await tokens.mint(row);
+      tokens.checkAudience(input.audience);
+      if (input.audience !== undefined && p.audience !== undefined && input.audience !== p.audience) {
+        throw new AppError("forbidden", "a token minted for one audience cannot be renewed for another");
+      }
+      const minted = await tokens.mint(row, { audience: input.audience ?? p.audience, authTimeMs: p.authTime });
       store.tx(() => {
         // Revoke-then-insert in one transaction: a token already revoked (a raced renew) cannot mint another.
         if (!store.tokens.revoke(p.jti!, iso(clock.now()), "renewed")) throw new AppError("unauthorized", "invalid or expired token");
@@ -174,10 +203,12 @@ export function createAuthService(deps: ServiceDeps, audit: AuditService, authz:
       });
     },
 
-    totpEnroll(ctx: Ctx): { secret: string; otpauth_uri: string } {
+    /** Step-up (SPEC §18): a bearer token alone cannot add an authenticator. */
+    async totpEnroll(ctx: Ctx, input: { current_password?: string } = {}): Promise<{ secret: string; otpauth_uri: string }> {
       const { row } = selfRow(ctx);
       requireHuman(row);
       authz.require(ctx, "totp:enroll", authz.accountResource(row));
+      await stepUp(ctx, row, input.current_password);
       // Replacing an active second factor with only a bearer token would let a stolen token
       // disarm it; an admin removes TOTP first (DELETE /v1/accounts/{id}/totp).
       if (row.totp_enabled === 1) throw new AppError("conflict", "TOTP is already enabled; ask an admin to remove it first");

@@ -30,6 +30,9 @@ export interface Principal {
   /** The presented token, when the caller authenticated with one. */
   jti?: string;
   tokenExpiresAt?: number;
+  /** The presented token's last primary authentication (ms) and audience (SPEC §18). */
+  authTime?: number;
+  audience?: string;
 }
 
 /** Who is acting, from where. `mcias db` acts as a principal-less "mcias-db" actor. */
@@ -55,3 +58,12 @@ export const ROLE_RE = USERNAME_RE;
 export const TAG_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}(:[A-Za-z0-9._\/-]{1,128})?$/;
 export const MAX_ROLES = 64;
 export const MAX_TAGS = 64;
+
+/**
+ * Floor for a new master passphrase (SPEC §18): it guards every secret offline, so it is
+ * longer than the account-password floor. Counted in characters (code points).
+ */
+export const MIN_MASTER_PASSPHRASE = 16;
+
+/** An audience (SPEC §18): an app's name or URL, printable ASCII without spaces. */
+export const AUDIENCE_RE = /^[\x21-\x7e]{1,256}$/;

@@ -4,6 +4,7 @@
  * rotation. Only the operator (OPERATOR_CTX) may call them. Where an API use case
  * already exists (password, status, roles) it is called, not copied.
  */
+import { MIN_MASTER_PASSPHRASE } from "./context";
 import { timingSafeEqual } from "node:crypto";
 import { closeSync, existsSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { open, seal } from "../crypto/aead";
@@ -20,8 +21,7 @@ import { pgcredAad } from "./pgcreds";
 import { KEY_CHECK_AAD, KEY_CHECK_PLAINTEXT, SIGNING_KEY_AAD, WrongMasterKeyError } from "./vault";
 import type { AccountView } from "./views";
 
-/** Floor for a new master passphrase (the same length floor as account passwords). */
-export const MIN_MASTER_PASSPHRASE = 12;
+export { MIN_MASTER_PASSPHRASE } from "./context";
 
 export type RekeyTarget =
   | { kind: "keyfile"; key: Buffer; path: string }
@@ -148,7 +148,7 @@ export function createMaintenanceService(deps: ServiceDeps, audit: AuditService,
       let newKey: Buffer;
       let kdf: { salt: Buffer; params: string } | null = null;
       if (target.kind === "passphrase") {
-        if (target.passphrase.length < MIN_MASTER_PASSPHRASE) {
+        if ([...target.passphrase].length < MIN_MASTER_PASSPHRASE) {
           throw new AppError("bad_request", `the new passphrase must be at least ${MIN_MASTER_PASSPHRASE} characters`);
         }
         // A fresh salt: the new key shares nothing with the old derivation.

@@ -61,19 +61,19 @@ export function createServiceAccountService(deps: ServiceDeps, audit: AuditServi
      * row happen in one BEGIN IMMEDIATE transaction, so concurrent calls serialize and
      * exactly one token stays valid.
      */
-    async issueToken(ctx: Ctx, id: string): Promise<IssuedToken> {
+    async issueToken(ctx: Ctx, id: string, input: { audience?: string } = {}): Promise<IssuedToken> {
       const row = load(id);
       authz.require(ctx, "tokens:issue", authz.accountResource(row, "token"));
       assertSystem(row);
       if (row.status !== "active") throw new AppError("conflict", "account is not active");
-      const minted = await tokens.mint(row);
+      const minted = await tokens.mint(row, { audience: input.audience });
       return store.tx(() => {
         const fresh = load(id);
         if (fresh.status !== "active") throw new AppError("conflict", "account is not active");
         const replaced = store.tokens.revokeAllFor(id, iso(clock.now()), "replaced");
         minted.persist();
         for (const jti of replaced) audit.record(ctx, "token_revoked", target(fresh), { jti, reason: "replaced", by_jti: minted.issued.jti });
-        audit.record(ctx, "token_issued", target(fresh), { jti: minted.issued.jti, replaced: replaced.length });
+        audit.record(ctx, "token_issued", target(fresh), { jti: minted.issued.jti, replaced: replaced.length, ...(input.audience !== undefined ? { audience: input.audience } : {}) });
         return minted.issued;
       });
     },

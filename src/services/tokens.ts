@@ -7,9 +7,10 @@ import { newId } from "../crypto/random";
 import { signToken, TokenRejected, verifyToken, type TokenClaims } from "../crypto/jwt";
 import type { AccountRow } from "../store/accounts";
 import { createVerifiedTokenCache } from "./tokenCache";
+import { createLiveStateCache } from "./liveState";
 import type { AuditService } from "./audit";
 import type { Authz } from "./authz";
-import { iso, type Ctx, type Principal, type ServiceDeps } from "./context";
+import { AUDIENCE_RE, iso, type Ctx, type Principal, type ServiceDeps } from "./context";
 import { toTokenView, type TokenView } from "./views";
 
 export interface IssuedToken { token: string; expires_at: string; jti: string }
@@ -23,11 +24,14 @@ export interface ValidateResult {
   jti: string;
   issued_at: string;
   expires_at: string;
+  /** The audience the token was minted for, if any (SPEC §18). */
+  audience?: string;
 }
 
 export function createTokenService(deps: ServiceDeps, audit: AuditService, authz: Authz) {
   const { store, vault, config, clock } = deps;
   const verified = createVerifiedTokenCache();
+  const live = createLiveStateCache(store);
 
   function lifetimeMs(row: AccountRow, roles: string[]): number {
     if (row.account_type === "system") return config.tokens.serviceExpiryMs;
@@ -35,19 +39,42 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService, authz
   }
 
   /**
+   * How long a human session may last from its auth_time, renewals included (SPEC §18):
+   * `tokens.max_session`, and for admins at most three admin lifetimes. Service tokens
+   * are not sessions: none.
+   */
+  function maxSessionMs(accountType: "human" | "system", roles: string[]): number {
+    if (accountType === "system") return Number.POSITIVE_INFINITY;
+    const max = config.tokens.maxSessionMs;
+    return roles.includes("admin") ? Math.min(max, 3 * config.tokens.adminExpiryMs) : max;
+  }
+
+  function checkAudience(audience: string | undefined): void {
+    if (audience !== undefined && !AUDIENCE_RE.test(audience)) {
+      throw new AppError("bad_request", "audience must be 1-256 printable characters without spaces");
+    }
+  }
+
+  /**
    * Signs a token for `row`. The caller must call `persist` inside its transaction
    * (with the audit row); a signed token without a row is never valid.
    */
-  async function mint(row: AccountRow) {
+  async function mint(row: AccountRow, opts: { audience?: string; authTimeMs?: number } = {}) {
+    checkAudience(opts.audience);
     const roles = store.accounts.roles(row.id);
     const jwk = vault.publicJwk();
     assertThat(jwk, "vault_sealed");
     const nowMs = clock.now();
     const iat = Math.floor(nowMs / 1000);
-    const exp = iat + Math.floor(lifetimeMs(row, roles) / 1000);
+    const authTime = Math.floor((opts.authTimeMs ?? nowMs) / 1000);
+    // A renewal never reaches past the session's absolute end (SPEC §18).
+    const end = authTime * 1000 + maxSessionMs(row.account_type, roles);
+    if (end <= nowMs) throw new AppError("unauthorized", "the session reached its maximum lifetime; log in again");
+    const exp = Math.min(iat + Math.floor(lifetimeMs(row, roles) / 1000), Number.isFinite(end) ? Math.floor(end / 1000) : Number.MAX_SAFE_INTEGER);
     const claims: TokenClaims = {
       iss: config.tokens.issuer, sub: row.id, iat, exp, jti: newId(), roles,
-      account_type: row.account_type, username: row.username,
+      account_type: row.account_type, username: row.username, auth_time: authTime,
+      ...(opts.audience !== undefined ? { aud: opts.audience } : {}),
     };
     const token = await signToken(claims, vault.signingKey(), jwk.kid);
     const issued = { token, jti: claims.jti, expires_at: iso(exp * 1000) };
@@ -72,17 +99,21 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService, authz
       claims = await verifyToken(token, pub, { kid: jwk.kid, issuer: config.tokens.issuer, nowMs });
       verified.set(jwk.kid, token, claims);
     }
-    const row = store.tokens.get(claims.jti);
+    // Token row, account and roles as they are in the database now (liveState.ts: read
+    // again whenever anything anywhere has committed since they were read).
+    const { row, acct, roles } = live.get(claims.jti);
     if (!row || row.revoked_at !== null || row.account_id !== claims.sub) throw new TokenRejected("revoked or unknown");
     if (Date.parse(row.expires_at) <= clock.now()) throw new TokenRejected("expired");
-    const acct = store.accounts.get(claims.sub);
     if (!acct || acct.status !== "active") throw new TokenRejected("account not active");
-    const roles = store.accounts.roles(acct.id);
     // Admin sessions are short (SPEC §2, tokens.admin_expiry). Roles are read now, so a human
     // promoted to admin mid-session holds admin rights only until admin_expiry after issue.
     if (acct.account_type === "human" && roles.includes("admin") && nowMs > claims.iat * 1000 + config.tokens.adminExpiryMs) {
       throw new TokenRejected("admin session older than admin_expiry");
     }
+    // The absolute session lifetime holds at every verification, not only at renewal
+    // (a max_session lowered in the config applies to sessions already open).
+    const authTimeMs = (claims.auth_time ?? claims.iat) * 1000;
+    if (nowMs >= authTimeMs + maxSessionMs(acct.account_type, roles)) throw new TokenRejected("session older than max_session");
     // Tags are read only when a policy decision needs them (validate and most routes do not).
     let tags: string[] | undefined;
     return {
@@ -91,6 +122,7 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService, authz
         id: acct.id, username: acct.username, account_type: acct.account_type, status: acct.status,
         roles, get tags() { return (tags ??= store.accounts.tags(acct.id)); },
         jti: claims.jti, tokenExpiresAt: claims.exp * 1000,
+        authTime: authTimeMs, ...(claims.aud !== undefined ? { audience: claims.aud } : {}),
       },
     };
   }
@@ -98,6 +130,7 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService, authz
   return {
     mint,
     lifetimeMs,
+    checkAudience,
     /** Size of the verified-token cache (tests check it stays bounded). */
     cacheStats: () => verified.stats(),
 
@@ -119,13 +152,17 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService, authz
     },
 
     /** POST /v1/token/validate: never throws for a bad token, answers valid:false. */
-    async validate(token: string): Promise<ValidateResult | { valid: false }> {
+    async validate(token: string, audience?: string): Promise<ValidateResult | { valid: false }> {
+      checkAudience(audience);
       try {
         const { claims, principal } = await verify(token);
+        // A token minted for another app is not valid here; one without aud is valid for any.
+        if (audience !== undefined && claims.aud !== undefined && claims.aud !== audience) throw new TokenRejected("audience mismatch");
         deps.telemetry?.validation(true);
         return {
           valid: true, sub: principal.id, username: principal.username, account_type: principal.account_type,
           roles: principal.roles, jti: claims.jti, issued_at: iso(claims.iat * 1000), expires_at: iso(claims.exp * 1000),
+          ...(claims.aud !== undefined ? { audience: claims.aud } : {}),
         };
       } catch (e) {
         if (e instanceof AppError && e.code === "vault_sealed") throw e;

@@ -11,7 +11,7 @@ import { readKeyfile } from "../vault/masterKey";
 import type { UnsealedKeys } from "../vault/vault";
 import type { AuditService } from "./audit";
 import type { Authz } from "./authz";
-import { iso, type Ctx, type ServiceDeps } from "./context";
+import { iso, MIN_MASTER_PASSPHRASE, type Ctx, type ServiceDeps } from "./context";
 
 export const KEY_CHECK_AAD = "mcias:key-check:v1";
 export const KEY_CHECK_PLAINTEXT = "mcias key check v1";
@@ -26,6 +26,14 @@ export function isLoopback(ip: string | null): boolean {
 
 export class WrongMasterKeyError extends Error {
   constructor() { super("master key does not match this database (wrong passphrase or keyfile)"); }
+}
+
+/** A first start would initialize the database with a passphrase below the floor. */
+export class WeakPassphraseError extends Error {
+  constructor() {
+    super(`the master passphrase must be at least ${MIN_MASTER_PASSPHRASE} characters to initialize a new database`);
+    this.name = "WeakPassphraseError";
+  }
 }
 
 export function createVaultService(deps: ServiceDeps, audit: AuditService, authz: Authz) {
@@ -44,6 +52,13 @@ export function createVaultService(deps: ServiceDeps, audit: AuditService, authz
     });
     const jwk = store.serverConfig.get()?.signing_key_jwk;
     if (jwk) vault.setPublic(JSON.parse(jwk) as PublicJwk);
+  }
+
+  const tooShort = (p: string) => [...p].length < MIN_MASTER_PASSPHRASE;
+  function warnIfShort(p: string): void {
+    if (tooShort(p)) {
+      log.warn(`the master passphrase is shorter than ${MIN_MASTER_PASSPHRASE} characters; move to a longer one with \`mcias db rekey --to-passphrase\``);
+    }
   }
 
   async function keyFromPassphrase(passphrase: string): Promise<Buffer> {
@@ -99,7 +114,13 @@ export function createVaultService(deps: ServiceDeps, audit: AuditService, authz
         log.warn("vault sealed: passphrase variable not set; unseal with POST /v1/vault/unseal", { variable: name });
         return;
       }
+      // A new database gets the floor; an existing shorter passphrase keeps working
+      // (refusing it would lock the owner out of their own data) with a warning.
+      if (!store.serverConfig.get()?.key_check && tooShort(passphrase)) {
+        throw new WeakPassphraseError();
+      }
       vault.unseal(openWith(await keyFromPassphrase(passphrase)));
+      warnIfShort(passphrase);
     },
 
     status: () => ({ sealed: vault.isSealed() }),
@@ -119,8 +140,8 @@ export function createVaultService(deps: ServiceDeps, audit: AuditService, authz
       if (initializing && !isLoopback(ctx.ip)) {
         throw new AppError("forbidden", "an uninitialized vault can only be unsealed from the host itself (loopback)");
       }
-      if (initializing && [...passphrase].length < 12) {
-        throw new AppError("bad_request", "a new master passphrase must be at least 12 characters");
+      if (initializing && tooShort(passphrase)) {
+        throw new AppError("bad_request", `a new master passphrase must be at least ${MIN_MASTER_PASSPHRASE} characters`);
       }
       // One derivation at a time: concurrent unseal calls wait for the first.
       while (unsealing) await unsealing.catch(() => undefined);
@@ -141,6 +162,7 @@ export function createVaultService(deps: ServiceDeps, audit: AuditService, authz
         }
         store.tx(() => audit.record(ctx, "vault_unsealed", null, fresh ? { initialized: true } : {}));
         if (fresh) log.warn("master key initialized by the first unseal", { ip: ctx.ip });
+        else warnIfShort(passphrase);
         vault.unseal(keys);
       })();
       unsealing = attempt;

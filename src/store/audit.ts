@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import { chainHash, GENESIS, type ChainFields, type ChainVerdict } from "./auditChain";
 
 export interface AuditRow {
   id: number;
@@ -26,10 +27,46 @@ export interface AuditFilter {
 const COLS = "id, time, type, actor_id, actor, target_id, target, ip, details";
 
 export function createAuditRepo(db: Database) {
-  const ins = db.query("INSERT INTO audit_log (time, type, actor_id, actor, target_id, target, ip, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  const ins = db.query("INSERT INTO audit_log (id, time, type, actor_id, actor, target_id, target, ip, details, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  const head = db.query<{ id: number; hash: string | null }, []>("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1");
+  const seq = db.query<{ seq: number }, []>("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'");
+
+  /** Appends one row chained to the current head; runs inside the caller's write transaction. */
+  function append(r: Omit<AuditRow, "id">): void {
+    const last = head.get();
+    // AUTOINCREMENT's high-water mark: ids are never reused, even after a deleted tail.
+    const id = Math.max(last?.id ?? 0, seq.get()?.seq ?? 0) + 1;
+    const row: ChainFields = { id, ...r };
+    ins.run(id, r.time, r.type, r.actor_id, r.actor, r.target_id, r.target, r.ip, r.details, chainHash(last?.hash ?? GENESIS, row));
+  }
+
   return {
+    /**
+     * Appends a chained row. Reading the head and inserting must not interleave with
+     * another writer (a second process): inside a transaction the caller's IMMEDIATE
+     * lock covers both; outside one, this takes its own.
+     */
     insert(r: Omit<AuditRow, "id">): void {
-      ins.run(r.time, r.type, r.actor_id, r.actor, r.target_id, r.target, r.ip, r.details);
+      if (db.inTransaction) append(r);
+      else db.transaction(() => append(r)).immediate();
+    },
+    /** Walks the chain in id order; names the first row whose hash does not match. */
+    verifyChain(): ChainVerdict {
+      let prev = GENESIS;
+      let rows = 0;
+      let lastId = 0;
+      const it = db.query<ChainFields & { hash: string | null }, []>(`SELECT ${COLS}, hash FROM audit_log ORDER BY id`).iterate();
+      for (const r of it) {
+        rows++;
+        const expect = chainHash(prev, r);
+        if (r.hash !== expect) return { ok: false, rows, first_bad_id: r.id };
+        prev = expect;
+        lastId = r.id;
+      }
+      // A deleted tail leaves no broken link; AUTOINCREMENT's high-water mark shows it.
+      const high = seq.get()?.seq ?? 0;
+      if (high > lastId) return { ok: false, rows, first_bad_id: lastId + 1 };
+      return { ok: true, rows };
     },
     /** Newest first. */
     query(f: AuditFilter): AuditRow[] {

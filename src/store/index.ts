@@ -12,6 +12,7 @@ import { createPgCredRepo } from "./pgcreds";
 import { createPolicyRuleRepo } from "./policyRules";
 import { createServerConfigRepo } from "./serverConfig";
 import { createTokenRepo } from "./tokens";
+import { createGeneration } from "./generation";
 
 export function createStore(db: Database) {
   return {
@@ -26,6 +27,8 @@ export function createStore(db: Database) {
     policyRules: createPolicyRuleRepo(db),
     maintenance: createMaintenanceRepo(db),
     oidc: createOidcRepo(db),
+    /** Changes whenever any connection commits a change (see generation.ts). */
+    generation: createGeneration(db),
     /**
      * Runs `fn` in a BEGIN IMMEDIATE transaction: the write lock is taken up front, so a
      * read-then-write never fails with SQLITE_BUSY_SNAPSHOT beside a second process.

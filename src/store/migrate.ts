@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import { loadMigrations } from "./migrations.macro" with { type: "macro" };
+import { chainHash, GENESIS, type ChainFields } from "./auditChain";
 
 export interface Migration { version: number; name: string; sql: string }
 
@@ -28,6 +29,21 @@ export function pendingMigrations(db: Database): Migration[] {
   return MIGRATIONS.filter((m) => m.version > v);
 }
 
+/**
+ * Work a migration needs beyond SQL, run in the same transaction right after its SQL.
+ * 0003: chain the audit rows that exist (SQLite has no SHA-256 of its own).
+ */
+const HOOKS: Record<number, (db: Database) => void> = {
+  3(db) {
+    const set = db.query("UPDATE audit_log SET hash = ? WHERE id = ?");
+    let prev = GENESIS;
+    for (const r of db.query<ChainFields, []>("SELECT id, time, type, actor_id, actor, target_id, target, ip, details FROM audit_log ORDER BY id").all()) {
+      prev = chainHash(prev, r);
+      set.run(prev, r.id);
+    }
+  },
+};
+
 /** Applies pending migrations, each in its own IMMEDIATE transaction. Idempotent. */
 export function migrate(db: Database): number[] {
   const applied: number[] = [];
@@ -38,6 +54,7 @@ export function migrate(db: Database): number[] {
       // Re-check inside the write lock: a second process may have migrated meanwhile.
       if (currentVersion(db) >= m.version) return false;
       db.run(m.sql);
+      HOOKS[m.version]?.(db);
       db.run("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", [m.version, new Date().toISOString()]);
       return true;
     });

@@ -377,6 +377,11 @@ describe("web console", () => {
 
   test("TOTP enrollment with a QR code, then login with TOTP", async () => {
     await go("/profile");
+    // Step-up (SPEC §18): without the current password the form refuses.
+    await page.fill("#totp-current", "not-my-password-1");
+    await submit("form[aria-label='Set up TOTP'] button");
+    expect(await textOf(".error")).toContain("current password is incorrect");
+    await page.fill("#totp-current", DAVE_PASSWORD);
     await submit("form[aria-label='Set up TOTP'] button");
     expect(await h1()).toBe("Set up TOTP");
     await visible(".qr svg");

@@ -185,7 +185,7 @@ describe("secrets never leave", () => {
   test("no response to any account route carries a hash, secret or encrypted blob", async () => {
     const id = await createHuman(s, "oscar");
     const tok = await s.login("oscar", "oscar-password-123");
-    await s.call("POST", "/v1/auth/totp/enroll", { token: tok });
+    await s.call("POST", "/v1/auth/totp/enroll", { token: tok, json: { current_password: "oscar-password-123" } });
     const bodies = await Promise.all([
       s.fetch("/v1/accounts", { token: admin }), s.fetch(`/v1/accounts/${id}`, { token: admin }),
       s.fetch("/v1/auth/me", { token: tok }), s.fetch("/v1/audit?limit=500", { token: admin }),

@@ -114,7 +114,7 @@ describe("system and auth", () => {
     await d.changePassword("dora-password-123", "dora-password-456");
     expect((await thrown(() => client().login("cl-dora", "dora-password-123"))).code).toBe("unauthorized");
     await d.login("cl-dora", "dora-password-456");
-    const e = await d.totpEnroll();
+    const e = await d.totpEnroll("dora-password-456");
     expect(e.otpauth_uri).toStartWith("otpauth://totp/");
     const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(e.secret), digits: 6, period: 30, algorithm: "SHA1" });
     await d.totpConfirm(totp.generate());

@@ -165,7 +165,7 @@ describe("auth", () => {
     expect(cp.code).toBe(0);
     expect((await ctl(["auth", "login", "--username", "ctl-kim"], { stdin: "kim-password-123\n", home })).code).toBe(1);
     expect((await ctl(["auth", "login", "--username", "ctl-kim"], { stdin: "kim-password-456\n", home })).code).toBe(0);
-    const en = await ctl(["auth", "totp-enroll", "--json"], { home });
+    const en = await ctl(["auth", "totp-enroll", "--json"], { home, stdin: "kim-password-456\n" });
     expect(en.code).toBe(0);
     const { secret, otpauth_uri } = json(en);
     expect(otpauth_uri).toStartWith("otpauth://totp/");

@@ -5,6 +5,7 @@
  * missing database, unknown account, wrong passphrase, locked database, a schema newer
  * than the binary). Bad input changes nothing.
  */
+import { LATEST_VERSION } from "../../src/store/migrate";
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -64,7 +65,7 @@ describe("schema", () => {
     expect(v.stdout).toContain("current");
   });
 
-  test("force: a version this binary does not know is refused; 0 makes migrations pending; back to 1", async () => {
+  test("force: a version this binary does not know is refused; 0 makes migrations pending; back to the latest", async () => {
     for (const bad of ["99", "abc", "-1"]) expect((await db(["schema", "force", "--version", bad])).code).toBe(2);
     expect((await db(["schema", "verify"])).code).toBe(0);
     expect((await db(["schema", "force", "--version", "0"])).code).toBe(0);
@@ -74,7 +75,7 @@ describe("schema", () => {
     const blocked = await db(["account", "list"]);
     expect(blocked.code).toBe(1);
     expect(blocked.stderr).toContain("schema migrate");
-    expect((await db(["schema", "force", "--version", "1"])).code).toBe(0);
+    expect((await db(["schema", "force", "--version", String(LATEST_VERSION)])).code).toBe(0);
     expect((await db(["schema", "verify"])).code).toBe(0);
   });
 

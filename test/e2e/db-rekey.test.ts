@@ -32,12 +32,12 @@ beforeAll(async () => {
   // tina: confirmed TOTP (confirmed with the previous step's code, so later steps stay free)
   await createHuman(s, "tina");
   const tt = await s.login("tina", "tina-password-123");
-  tinaSecret = (await s.call("POST", "/v1/auth/totp/enroll", { token: tt })).body.secret;
+  tinaSecret = (await s.call("POST", "/v1/auth/totp/enroll", { token: tt, json: { current_password: "tina-password-123" } })).body.secret;
   expect((await s.call("POST", "/v1/auth/totp/confirm", { token: tt, json: { code: totpCodeAt(tinaSecret, Date.now() - 30_000) } })).status).toBe(204);
   // pen: enrolled, not confirmed (a pending secret must move too)
   await createHuman(s, "pen");
   const pt = await s.login("pen", "pen-password-123");
-  penSecret = (await s.call("POST", "/v1/auth/totp/enroll", { token: pt })).body.secret;
+  penSecret = (await s.call("POST", "/v1/auth/totp/enroll", { token: pt, json: { current_password: "pen-password-123" } })).body.secret;
   // a system account with Postgres credentials and a token
   sysId = await createSystem(s, "billing");
   expect((await s.call("PUT", `/v1/accounts/${sysId}/pgcreds`, { token: admin, json: { host: "db.internal", port: 5432, database: "billing", username: "billing", password: PGPASS } })).status).toBe(204);
@@ -98,7 +98,7 @@ describe("rekey", () => {
     expect((await s.mcias(["db", "rekey"])).code).toBe(2);
     expect((await s.mcias(["db", "rekey", "--to-passphrase", "--new-keyfile", join(dir, "x.key")])).code).toBe(2);
     expect((await s.mcias(["db", "rekey", "--to-passphrase"], { stdin: `${NEWPASS}\n${NEWPASS}x\n` })).code).toBe(1);
-    const short = await s.mcias(["db", "rekey", "--to-passphrase"], { stdin: "short\nshort\n" });
+    const short = await s.mcias(["db", "rekey", "--to-passphrase"], { stdin: "fifteen-chars-x\nfifteen-chars-x\n" });
     expect(short.code).toBe(1);
     expect(short.stderr).toContain("bad_request");
     // a world-readable target keyfile is refused

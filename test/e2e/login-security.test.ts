@@ -51,7 +51,7 @@ describe("TOTP", () => {
     const id = await createHuman(s, "tess");
     const tok = await s.login("tess", "tess-password-123");
     await awayFromStepEdge();
-    const en = await s.call("POST", "/v1/auth/totp/enroll", { token: tok });
+    const en = await s.call("POST", "/v1/auth/totp/enroll", { token: tok, json: { current_password: "tess-password-123" } });
     expect(en.status).toBe(200);
     expect(Object.keys(en.body).sort()).toEqual(["otpauth_uri", "secret"]);
     expect(en.body.secret).toMatch(/^[A-Z2-7]+=*$/);
@@ -78,7 +78,7 @@ describe("TOTP", () => {
     expect(types).toContain("login_totp_fail");
 
     // a second enrollment cannot replace an active factor with only a token
-    expect((await s.call("POST", "/v1/auth/totp/enroll", { token: tok })).status).toBe(409);
+    expect((await s.call("POST", "/v1/auth/totp/enroll", { token: tok, json: { current_password: "tess-password-123" } })).status).toBe(409);
     // admin removes it: password alone works again
     expect((await s.call("DELETE", `/v1/accounts/${id}/totp`, { token: admin })).status).toBe(204);
     expect((await login(s, "tess", "tess-password-123")).status).toBe(200);

@@ -18,7 +18,8 @@ describe("tokens", () => {
     expect(jwks).toEqual({ keys: [jwk] });
     const { payload, protectedHeader } = await jwtVerify(admin, createLocalJWKSet(jwks), { issuer: "https://mcias.test" });
     expect(protectedHeader).toEqual({ alg: "EdDSA", typ: "JWT", kid: jwk.kid });
-    expect(Object.keys(payload).sort()).toEqual(["account_type", "exp", "iat", "iss", "jti", "roles", "sub", "username"]);
+    // SPEC §2's claims plus §18's auth_time (aud only when an audience was asked for).
+    expect(Object.keys(payload).sort()).toEqual(["account_type", "auth_time", "exp", "iat", "iss", "jti", "roles", "sub", "username"]);
     // admins get the short lifetime
     expect(payload.exp! - payload.iat!).toBe(8 * 3600);
     const userTok = await s.login((await createHuman(s, "uma"), "uma"), "uma-password-123");

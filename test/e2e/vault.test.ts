@@ -227,11 +227,12 @@ describe("keyfile server", () => {
 });
 
 describe("uninitialized database", () => {
-  test("a fresh install started sealed is initialized by its first unseal (12+ characters), then holds to it", async () => {
+  test("a fresh install started sealed is initialized by its first unseal (16+ characters, SPEC §18), then holds to it", async () => {
     const s = await startServer({ passphrase: null });
     servers.push(s);
     expect((await s.call("GET", "/v1/vault/status")).body).toEqual({ sealed: true });
     expectError(await unseal(s, "short"), 400, "bad_request");
+    expectError(await unseal(s, "fifteen-chars-x"), 400, "bad_request");
     expect((await s.call("GET", "/v1/vault/status")).body).toEqual({ sealed: true });
     const first = "the operator's fresh passphrase";
     expect(await unseal(s, first)).toMatchObject({ status: 200, body: { sealed: false } });

@@ -4,7 +4,8 @@
  * cached), then kills it another way, then validates again: revoked through the API,
  * revoked by `mcias db` in a second process, revoked by a raw SQL write from a second
  * process, account deactivated (API, `mcias db`, raw SQL without touching tokens),
- * account deleted, and expiry with a short-lived token configuration. The cache itself
+ * account deleted, roles changed by raw SQL or `mcias db` (the live-state cache of
+ * src/services/liveState.ts), and expiry with a short-lived token configuration. The cache itself
  * is bounded in entries and bytes and drops entries at their token's exp.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -106,6 +107,25 @@ describe("a cached token is re-checked against the database on every request", (
     expect((await s.call("PUT", `/v1/accounts/${id}/roles`, { token: admin, json: { roles: ["ops"] } })).status).toBe(200);
     expect((await s.call("POST", "/v1/token/validate", { json: { token } })).body.roles).toEqual(["ops"]);
     expect((await s.call("GET", "/v1/auth/me", { token })).body.roles).toEqual(["ops"]);
+  });
+
+  test("roles changed by raw SQL in a second process are seen on the next request (live-state cache)", async () => {
+    const { id, token } = await cachedToken();
+    sqlite((db) => db.run("INSERT INTO account_roles (account_id, role, granted_at) VALUES (?, 'auditor', '2026-11-30T00:00:00.000Z')", [id]));
+    expect((await s.call("POST", "/v1/token/validate", { json: { token } })).body.roles).toEqual(["auditor"]);
+    sqlite((db) => db.run("DELETE FROM account_roles WHERE account_id = ?", [id]));
+    expect((await s.call("POST", "/v1/token/validate", { json: { token } })).body.roles).toEqual([]);
+  });
+
+  test("admin rights dropped by `mcias db role revoke` end on the next request", async () => {
+    const { id, token, name } = await cachedToken();
+    expect((await s.call("PUT", `/v1/accounts/${id}/roles`, { token: admin, json: { roles: ["admin"] } })).status).toBe(200);
+    const fresh = await s.login(name, `${name}-password-123`);
+    expect((await s.call("GET", "/v1/accounts", { token: fresh })).status).toBe(200);
+    expect((await s.call("GET", "/v1/accounts", { token: fresh })).status).toBe(200);
+    expect((await s.mcias(["db", "role", "revoke", "--username", name, "--role", "admin"])).code).toBe(0);
+    expect((await s.call("GET", "/v1/accounts", { token: fresh })).status).toBe(403);
+    void token;
   });
 });
 

@@ -3,7 +3,7 @@ import { Elysia } from "elysia";
 import type { Services } from "../../services";
 import { authPlugin } from "../plugins/auth";
 import { responses } from "../schemas/common";
-import { AuditPage, AuditQuery } from "../schemas/audit";
+import { AuditPage, AuditQuery, AuditVerdict } from "../schemas/audit";
 
 export const auditRoutes = (s: Services) =>
   new Elysia({ prefix: "/v1/audit", detail: { tags: ["audit"] } })
@@ -13,4 +13,9 @@ export const auditRoutes = (s: Services) =>
       auth: true, query: AuditQuery,
       detail: { summary: "Query audit events, newest first (admin)" },
       response: responses({ 200: AuditPage }),
+    })
+    .get("/verify", ({ ctx }) => s.auditQuery.verify(ctx), {
+      auth: true,
+      detail: { summary: "Verify the audit log's hash chain (admin)" },
+      response: responses({ 200: AuditVerdict }),
     });

@@ -4,7 +4,7 @@ import type { Services } from "../../services";
 import { authPlugin } from "../plugins/auth";
 import type { Limiters } from "../../http/limiters";
 import { Account, responses, TokenResponse } from "../schemas/common";
-import { ChangePasswordBody, LoginBody, TotpConfirmBody, TotpEnrollResponse } from "../schemas/auth";
+import { AudienceBody, ChangePasswordBody, LoginBody, StepUpBody, TotpConfirmBody, TotpEnrollResponse } from "../schemas/auth";
 
 export const authRoutes = (s: Services, limiters: Limiters) =>
   new Elysia({ prefix: "/v1/auth", detail: { tags: ["auth"] } })
@@ -22,10 +22,14 @@ export const authRoutes = (s: Services, limiters: Limiters) =>
       s.auth.logout(ctx);
       set.status = 204;
     }, { auth: true, detail: { summary: "Revoke the presented token" }, response: responses({ 204: t.Void() }) })
-    .post("/renew", async ({ ctx }) => {
-      const r = await s.auth.renew(ctx);
+    .post("/renew", async ({ ctx, body }) => {
+      const r = await s.auth.renew(ctx, body ?? {});
       return { token: r.token, expires_at: r.expires_at };
-    }, { auth: true, detail: { summary: "Exchange the presented token for a fresh one" }, response: responses({ 200: TokenResponse }) })
+    }, {
+      auth: true, body: t.Optional(AudienceBody),
+      detail: { summary: "Exchange the presented token for a fresh one (same session: never past tokens.max_session; same audience)" },
+      response: responses({ 200: TokenResponse }),
+    })
     .get("/me", ({ ctx }) => s.auth.me(ctx), {
       auth: true, detail: { summary: "The caller's account" }, response: responses({ 200: Account }),
     })
@@ -37,8 +41,9 @@ export const authRoutes = (s: Services, limiters: Limiters) =>
       detail: { summary: "Change the caller's password; other tokens are revoked" },
       response: responses({ 204: t.Void() }),
     })
-    .post("/totp/enroll", ({ ctx }) => s.auth.totpEnroll(ctx), {
-      auth: true, detail: { summary: "Start TOTP enrollment (inactive until confirmed)" },
+    .post("/totp/enroll", ({ ctx, body }) => s.auth.totpEnroll(ctx, body ?? {}), {
+      auth: true, body: t.Optional(StepUpBody),
+      detail: { summary: "Start TOTP enrollment (inactive until confirmed); needs current_password (step-up), else 403" },
       response: responses({ 200: TotpEnrollResponse }),
     })
     .post("/totp/confirm", ({ ctx, body, set }) => {

@@ -4,12 +4,13 @@ import type { Services } from "../../services";
 import { authPlugin } from "../plugins/auth";
 import { IdParams, responses } from "../schemas/common";
 import { Grant, GrantBody, GranteeParams, IssuedServiceToken } from "../schemas/serviceAccounts";
+import { AudienceBody } from "../schemas/auth";
 
 export const serviceAccountRoutes = (s: Services) =>
   new Elysia({ prefix: "/v1/accounts", detail: { tags: ["service accounts"] } })
     .use(authPlugin(s))
-    .post("/:id/token", ({ ctx, params }) => s.serviceAccounts.issueToken(ctx, params.id), {
-      auth: true, params: IdParams,
+    .post("/:id/token", ({ ctx, params, body }) => s.serviceAccounts.issueToken(ctx, params.id, body ?? {}), {
+      auth: true, params: IdParams, body: t.Optional(AudienceBody),
       detail: { summary: "Issue a system account's token; its previous token is revoked (admin, role-named human, delegate)" },
       response: responses({ 200: IssuedServiceToken }),
     })

@@ -11,7 +11,7 @@ export const tokenRoutes = (s: Services, limiters: Limiters) =>
     .use(authPlugin(s))
     .post("/validate", ({ body, anon }) => {
       limiters.check("validate", anon.ip);
-      return s.tokens.validate(body.token);
+      return s.tokens.validate(body.token, body.audience);
     }, {
       parse: "json", body: ValidateBody,
       detail: { summary: "Check a token: signature, claims, revocation and account status", security: [] },

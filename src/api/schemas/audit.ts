@@ -26,3 +26,9 @@ export const AuditPage = t.Object({
   events: t.Array(AuditEvent),
   next_cursor: t.Union([t.String(), t.Null()]),
 }, { ...Closed, title: "AuditPage" });
+
+export const AuditVerdict = t.Object({
+  ok: t.Boolean({ description: "true when every row's hash matches the chain" }),
+  rows: t.Number({ description: "rows checked (up to and including the first bad one)" }),
+  first_bad_id: t.Optional(t.Number({ description: "the first row that does not match (changed, inserted, reordered, or the row after a deleted one)" })),
+}, { ...Closed, title: "AuditVerdict" });

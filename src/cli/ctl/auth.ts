@@ -80,9 +80,10 @@ const changePassword = leaf({
 
 const totpEnroll = leaf({
   name: "totp-enroll",
-  description: "Start TOTP enrollment: prints the secret and otpauth URI (confirm with totp-confirm)",
+  description: "Start TOTP enrollment (your current password is prompted): prints the secret and otpauth URI (confirm with totp-confirm)",
   async run(args) {
-    output(args, await makeClient(args).totpEnroll(), (v) => {
+    const current = await secret("Current password: ");
+    output(args, await makeClient(args).totpEnroll(current), (v) => {
       printRecord({ secret: v.secret, otpauth_uri: v.otpauth_uri });
       console.log("add it to your authenticator, then run: mcias ctl auth totp-confirm --code CODE");
     });

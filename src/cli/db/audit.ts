@@ -47,6 +47,15 @@ const print = (events: AuditEventView[], json: boolean | undefined) => {
 export const auditCommand = defineCommand({
   meta: { name: "audit", description: "Read the audit log (oldest first)" },
   subCommands: {
+    verify: defineCommand({
+      meta: { name: "verify", description: "Check the audit log's hash chain; exit 0 intact, 1 with the first bad row" },
+      args: { ...configArg },
+      run: ({ args }) => withDb(args.config, (c) => {
+        const v = c.services.auditQuery.verify(c.ctx);
+        console.log(JSON.stringify(v));
+        if (!v.ok) throw new ExitError(1, `mcias db: audit chain broken at row ${v.first_bad_id} (${v.rows} rows checked)`);
+      }),
+    }),
     tail: defineCommand({
       meta: { name: "tail", description: "The last N events (default 20)" },
       args: { ...configArg, ...jsonArg, n: { type: "string", description: "how many events" } },

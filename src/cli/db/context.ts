@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import type { Config } from "../../config/schema";
 import { createLogger } from "../../log";
 import { createServices, OPERATOR_CTX, systemClock, type Ctx, type Services } from "../../services";
-import { WrongMasterKeyError } from "../../services/vault";
+import { WeakPassphraseError, WrongMasterKeyError } from "../../services/vault";
 import { createStore, currentVersion, DatabaseInUseError, LATEST_VERSION, openDatabase, openDatabaseExclusive, type Store } from "../../store";
 import { KeyfileError, readKeyfile } from "../../vault/masterKey";
 import { createVault } from "../../vault/vault";
@@ -82,7 +82,7 @@ export async function openDb(configFlag: string | undefined, opts: OpenOptions =
         }
         vault.unseal(services.vault.openWith(key));
       } catch (e) {
-        if (e instanceof WrongMasterKeyError || e instanceof KeyfileError) throw new ExitError(1, `mcias db: ${e.message}`);
+        if (e instanceof WrongMasterKeyError || e instanceof WeakPassphraseError || e instanceof KeyfileError) throw new ExitError(1, `mcias db: ${e.message}`);
         throw e;
       }
     },

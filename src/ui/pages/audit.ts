@@ -17,6 +17,17 @@ function toRfc3339(v: string): string | undefined {
 
 export function auditRoutes({ s }: UiDeps): Route[] {
   return [{
+    // The chain indicator (SPEC §18): a walk of the whole log, so on request, not on every page.
+    method: "GET", path: "/audit/verify", opts: { back: "/audit" },
+    handler: (rc) => {
+      const v = s.auditQuery.verify(rc.ctx);
+      const verdict = v.ok
+        ? html`<p class="notice" role="status">Intact: all ${String(v.rows)} rows match their hash chain.</p>`
+        : html`<p class="error" role="alert">Broken: row ${String(v.first_bad_id)} does not match the chain (${String(v.rows)} rows checked). The audit log was changed outside MCIAS: see docs/RUNBOOK.md.</p>`;
+      return rc.render("Audit chain", html`<h1>Audit chain</h1>${verdict}<p><a href="/audit">Back to the audit log</a></p>`,
+        { current: "/audit", status: 200 });
+    },
+  }, {
     method: "GET", path: "/audit", opts: { back: "/audit" },
     handler: (rc) => {
       const q = rc.url.searchParams;
@@ -56,6 +67,7 @@ export function auditRoutes({ s }: UiDeps): Route[] {
       const next = result.next_cursor ? `/audit?${new URLSearchParams([...keep, ["cursor", result.next_cursor]])}` : null;
       const first = cursor ? `/audit?${keep}` : null;
       return rc.render("Audit log", html`<h1>Audit log</h1>
+<p><a href="/audit/verify">Verify the hash chain</a></p>
 <form method="get" action="/audit" class="inline" aria-label="Filter events">
 ${field({ name: "account", label: "Account", value: accountIn, hint: "username or id", id: "audit-account", autocomplete: "off" })}
 ${select({ name: "type", label: "Event type", value: type, options: [["", "any"], ...AUDIT_EVENT_TYPES.map((t): [string, string] => [t, t])], id: "audit-type" })}

@@ -22,7 +22,7 @@ ${field({ name: "confirm_password", label: "Repeat new password", type: "passwor
 <h2 id="h-totp">Two-factor authentication</h2><div class="card">
 ${me.totp_enabled ? html`<p>${badge("on", "ok")} A TOTP code is required when you sign in. To replace your authenticator, ask an admin to remove it first.</p>`
   : html`<p>${badge("off", "warn")} Add an authenticator app (TOTP) so a stolen password is not enough.</p>
-${postForm("/profile/totp/enroll", rc.csrf, html`<div><button type="submit">Set up TOTP</button></div>`, { label: "Set up TOTP" })}`}</div>` : ""}`,
+${postForm("/profile/totp/enroll", rc.csrf, html`${field({ name: "current_password", label: "Current password", type: "password", required: true, autocomplete: "current-password", hint: "Adding a second factor needs your password, not only this session.", id: "totp-current" })}<div><button type="submit">Set up TOTP</button></div>`, { label: "Set up TOTP" })}`}</div>` : ""}`,
     { current: "/profile", notice: notice(rc), status: o.status, error: o.error });
   };
 
@@ -45,7 +45,13 @@ ${postForm("/profile/totp/enroll", rc.csrf, html`<div><button type="submit">Set 
     {
       method: "POST", path: "/profile/totp/enroll", opts: { back: "/profile" },
       handler: async (rc) => {
-        const e = s.auth.totpEnroll(rc.ctx);
+        let e: { secret: string; otpauth_uri: string };
+        try {
+          e = await s.auth.totpEnroll(rc.ctx, { current_password: rc.form.get("current_password") ?? "" });
+        } catch (err) {
+          if (err instanceof AppError && (err.code === "forbidden" || err.code === "conflict")) return view(rc, { status: err.status, error: err.message });
+          throw err;
+        }
         return rc.render("Set up TOTP", await enrollPage(rc, e.secret, e.otpauth_uri), { current: "/profile" });
       },
     },
