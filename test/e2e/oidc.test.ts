@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as oidc from "openid-client";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { ADMIN_PASSWORD, createHuman, removeDir, startServer, type TestServer } from "../helpers/server";
+import { ADMIN_PASSWORD, createHuman, removeDir, runMcias, startServer, type TestServer } from "../helpers/server";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CODE_TTL_S = 5;
@@ -384,6 +384,36 @@ describe("client management", () => {
     expect(types).toEqual(expect.arrayContaining(["oidc_client_created", "oidc_client_updated", "oidc_client_secret_rotated", "oidc_client_deleted"]));
     expect(JSON.stringify(audit.body)).not.toContain(created.body.client_secret);
   });
+
+  test("mcias ctl oidc client create|list|get|update|rotate-secret|delete", async () => {
+    const admin = await s.adminToken();
+    const ctl = (args: string[]) => runMcias(["ctl", "oidc", "client", ...args, "--server", s.url, "--cacert", `${s.dir}/server.crt`, "--token", admin],
+      { env: { XDG_CONFIG_HOME: s.dir } });
+    const made = await ctl(["create", "--name", "Grafana", "--redirect-uris", "https://grafana.example.com/login/generic_oauth", "--allowed-roles", "grafana,ops", "--alg", "RS256", "--json"]);
+    expect(made.code).toBe(0);
+    const body = JSON.parse(made.stdout) as { client: { id: string; allowed_roles: string[]; id_token_alg: string }; client_secret: string };
+    expect(body.client.allowed_roles).toEqual(["grafana", "ops"]);
+    expect(body.client.id_token_alg).toBe("RS256");
+    expect(body.client_secret.length).toBeGreaterThan(30);
+    const human = await ctl(["get", "--id", body.client.id]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain("Grafana");
+    expect(human.stdout).not.toContain(body.client_secret);
+    const listed = await ctl(["list"]);
+    expect(listed.stdout).toContain(body.client.id);
+    const upd = await ctl(["update", "--id", body.client.id, "--allowed-roles", "", "--json"]);
+    expect(upd.code).toBe(0);
+    expect(JSON.parse(upd.stdout).allowed_roles).toEqual([]);
+    expect((await ctl(["update", "--id", body.client.id])).code).toBe(2);
+    expect((await ctl(["create", "--name", "x", "--redirect-uris", "https://x/cb", "--alg", "HS256"])).code).toBe(2);
+    const rot = await ctl(["rotate-secret", "--id", body.client.id]);
+    expect(rot.code).toBe(0);
+    expect(rot.stdout).toContain("client_secret: ");
+    expect(rot.stdout).not.toContain(body.client_secret);
+    expect((await ctl(["delete", "--id", body.client.id])).code).toBe(0);
+    const gone = await ctl(["get", "--id", body.client.id]);
+    expect(gone.code).toBe(1);
+  }, 60_000);
 
   test("the database holds no client secret, private key or token in the clear", async () => {
     const { Database } = await import("bun:sqlite");
