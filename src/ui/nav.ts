@@ -18,6 +18,7 @@ export function navFor(s: Services, p: Principal): NavItem[] {
   items.push({ href: "/pgcreds", label: "Postgres" });
   if (allowed(s, p, "policy:read", { type: "policy" })) items.push({ href: "/policy", label: "Policy" });
   if (allowed(s, p, "audit:read", { type: "audit" })) items.push({ href: "/audit", label: "Audit log" });
+  if (allowed(s, p, "oidc_clients:read", { type: "oidc_client" })) items.push({ href: "/oidc-clients", label: "Applications" });
   items.push({ href: "/profile", label: "Profile" });
   return items;
 }

@@ -29,6 +29,8 @@ export const NOTICES: Record<string, string> = {
   unsealed: "Vault unsealed.",
   sealed: "Vault sealed.",
   logged_out: "You are signed out.",
+  oidc_client_deleted: "Application deleted; its sessions ended.",
+  oidc_grant_revoked: "Signed out of the application.",
 };
 
 export function notice(rc: { url: URL }): string | null {

@@ -219,6 +219,51 @@ describe("openid-client through the real login form", () => {
     expect(await oauthError(oidc.refreshTokenGrant(pubConfig, refreshToken))).toBe("invalid_grant");
   }, 90_000);
 
+  test("console: the friend's dashboard lists the application and signs out of it", async () => {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const landed = await authorize(page, pubConfig, { redirect_uri: `${cbBase}/cb`, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256" });
+    const tokens = await oidc.authorizationCodeGrant(pubConfig, landed, { pkceCodeVerifier: verifier, expectedState: landed.searchParams.get("state")! });
+    await page.goto(`${issuer}/`);
+    const section = page.locator("section[aria-labelledby=h-apps]");
+    expect(await section.textContent()).toContain("Photos SPA");
+    page.once("dialog", (d) => void d.accept());
+    await section.locator("button", { hasText: "Sign out" }).first().click();
+    await page.waitForSelector("text=Signed out of the application.");
+    expect(await page.locator("section[aria-labelledby=h-apps]").textContent()).toContain("not signed in to any application");
+    expect(await oauthError(oidc.refreshTokenGrant(pubConfig, tokens.refresh_token!))).toBe("invalid_grant");
+    expect(trace.filter((l) => l.includes("Content Security Policy"))).toEqual([]);
+  }, 90_000);
+
+  test("console: an admin registers an application and sees its secret once", async () => {
+    const adminCtx = await browser.newContext({ ignoreHTTPSErrors: true });
+    try {
+      const p = await newPage(adminCtx);
+      await p.goto(`${issuer}/login`);
+      await p.fill("#login-username", "admin");
+      await p.fill("#login-password", ADMIN_PASSWORD);
+      await p.click("button[type=submit]");
+      await p.waitForURL(`${issuer}/`);
+      await p.click("nav >> text=Applications");
+      await p.waitForSelector("#oidc-name");
+      await p.fill("#oidc-name", "Gitea");
+      await p.fill("#oidc-redirects", "https://git.example.com/user/oauth2/mcias/callback");
+      await p.fill("#oidc-roles", "git");
+      await p.selectOption("#oidc-alg", "RS256");
+      await p.click("form[aria-label='Register an application'] button[type=submit]");
+      await p.waitForSelector("#oidc-secret");
+      const secret = (await p.textContent("#oidc-secret"))!.trim();
+      expect(secret.length).toBeGreaterThan(30);
+      await p.click("text=Done");
+      await p.waitForSelector("text=Gitea");
+      expect(await p.content()).not.toContain(secret);
+      const listed = await s.call("GET", "/v1/oidc/clients", { token: await s.adminToken() });
+      expect((listed.body as { name: string; id_token_alg: string }[]).some((c) => c.name === "Gitea" && c.id_token_alg === "RS256")).toBe(true);
+      expect(trace.filter((l) => l.includes("Content Security Policy"))).toEqual([]);
+    } finally {
+      await adminCtx.close();
+    }
+  }, 90_000);
+
   test("end session: RP-initiated logout returns to the registered post-logout URI", async () => {
     const verifier = oidc.randomPKCECodeVerifier();
     const landed = await authorize(page, pubConfig, { redirect_uri: `${cbBase}/cb`, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256" });
@@ -446,4 +491,3 @@ describe("client management", () => {
   });
 });
 
-void ADMIN_PASSWORD;

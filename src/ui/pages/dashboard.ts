@@ -4,6 +4,7 @@ import { actionButton, badge } from "../layout";
 import { allowed } from "../nav";
 import { notice, type Route, type UiDeps } from "../routes";
 import { auditTable } from "./common";
+import { oidcGrantsSection } from "./oidc";
 
 export function dashboardRoutes({ s }: UiDeps): Route[] {
   return [
@@ -23,6 +24,7 @@ export function dashboardRoutes({ s }: UiDeps): Route[] {
 <div class="card"><p class="stat">${count((a) => a.totp_enabled)}</p><p class="stat-label">With TOTP</p></div>
 </div></section>`);
         }
+        parts.push(oidcGrantsSection(s, rc));
         const canSeal = allowed(s, p, "vault:seal", { type: "vault" });
         parts.push(html`<section aria-labelledby="h-vault"><h2 id="h-vault">Vault</h2><div class="card">
 <p>State: ${s.vault.status().sealed ? badge("sealed", "off") : badge("unsealed", "ok")}</p>
