@@ -86,7 +86,8 @@ const MAX_URIS = 20;
 const SECRET_ID_MODELS = new Set(["AuthorizationCode", "AccessToken", "RefreshToken", "ClientCredentials", "DeviceCode",
   "BackchannelAuthenticationRequest", "RegistrationAccessToken", "InitialAccessToken", "PushedAuthorizationRequest"]);
 const CLIENT_ID_RE = /^[A-Za-z0-9_-]{8,64}$/;
-const keyAad = (kid: string) => `oidc-key:${kid}`;
+export const oidcKeyAad = (kid: string) => `oidc-key:${kid}`;
+const keyAad = oidcKeyAad;
 export const clientSecretAad = (id: string) => `oidc-client:${id}`;
 /** Storage key of an adapter row: an opaque token value is its own id, so only a hash is kept. */
 const idHash = (id: string) => createHash("sha256").update(id).digest("base64url");
