@@ -17,7 +17,7 @@ import type { Logger } from "../log";
 import type { Ctx, Services } from "../services";
 import { toNode, toResponse } from "./bridge";
 import { page } from "./pages";
-import { buildProvider, DISCOVERY_PATH, OIDC_PREFIX } from "./provider";
+import { buildProvider, DISCOVERY_PATH, loadProviderClass, OIDC_PREFIX, type ProviderClass } from "./provider";
 
 const SESSION_COOKIE = "mcias_session";
 const INTERACTION_RE = /^\/oidc\/interaction\/([A-Za-z0-9_-]{1,64})$/;
@@ -43,17 +43,20 @@ export function createOidc(s: Services, log: Logger) {
   // The provider holds the private signing keys: drop it the moment the vault seals.
   s.oidc.provider.onSeal(() => { current = null; });
 
-  function provider() {
+  let providerClass: Promise<ProviderClass> | null = null;
+
+  async function provider() {
+    const Provider = await (providerClass ??= loadProviderClass());
     const keyset = s.oidc.provider.keyset();
     if (!current || current.version !== keyset.version) {
-      const p = buildProvider(s, keyset, log);
+      const p = buildProvider(Provider, s, keyset, log);
       current = { version: keyset.version, provider: p, handler: p.callback() };
     }
     return current;
   }
 
   async function interaction(req: Request, uid: string, ip: string | null): Promise<Response> {
-    const { provider: p } = provider();
+    const { provider: p } = await provider();
     const node = toNode(req, ip);
     let details;
     try {
@@ -111,7 +114,7 @@ export function createOidc(s: Services, log: Logger) {
       const path = new URL(req.url).pathname;
       const m = INTERACTION_RE.exec(path);
       if (m && req.method === "GET") return interaction(req, m[1]!, ip);
-      const { handler } = provider();
+      const { handler } = await provider();
       const node = toNode(req, ip);
       handler(node.req, node.res);
       const res = await toResponse(node.res);

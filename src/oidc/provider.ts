@@ -4,7 +4,8 @@
  * new RS256/ES256 key or an unseal builds a new one); nothing here touches the store
  * or the vault.
  */
-import Provider, { type AdapterLike, type Configuration, type KoaContextLike } from "oidc-provider";
+import type Provider from "oidc-provider";
+import type { AdapterLike, Configuration, KoaContextLike } from "oidc-provider";
 import type { Logger } from "../log";
 import type { Services } from "../services";
 import type { OidcKeyset } from "../services/oidc";
@@ -21,7 +22,28 @@ const CLAIMS: Record<string, string[]> = {
   groups: ["groups"],
 };
 
-export function buildProvider(s: Services, keyset: OidcKeyset, log: Logger): Provider {
+export type ProviderClass = typeof Provider;
+
+/**
+ * Loads oidc-provider on first use (CLI commands never pay for it). It warns
+ * "Unsupported runtime" on Bun when its module is evaluated: that one line is dropped
+ * here (the version is pinned and the suites run it on Bun, docs/ARCHITECTURE.md) so
+ * stderr stays clean and the log stays JSON.
+ */
+export async function loadProviderClass(): Promise<ProviderClass> {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (typeof args[0] === "string" && args[0].includes("oidc-provider WARNING: Unsupported runtime")) return;
+    warn(...args);
+  };
+  try {
+    return (await import("oidc-provider")).default;
+  } finally {
+    console.warn = warn;
+  }
+}
+
+export function buildProvider(Provider: ProviderClass, s: Services, keyset: OidcKeyset, log: Logger): Provider {
   const o = s.oidc.provider;
   const ttl = o.ttl();
   const sec = (ms: number) => Math.max(1, Math.floor(ms / 1000));

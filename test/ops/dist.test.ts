@@ -109,6 +109,7 @@ describe("config examples", () => {
       lockout: ["max_failures", "window", "duration"],
       master_key: ["passphrase_env", "keyfile"],
       rate_limit: ["login_rate", "login_burst", "validate_rate", "validate_burst", "unseal_rate", "unseal_burst"],
+      oidc: ["code_ttl", "access_token_ttl", "id_token_ttl", "refresh_token_ttl", "session_ttl"],
     };
     // Uncomment every "# key = value" line: the result still parses, and has every key.
     const all = parse(text.replace(/^# ((?:grpc_addr|keyfile) = .*)$/gm, "$1")) as Record<string, Record<string, unknown>>;
