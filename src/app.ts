@@ -11,7 +11,7 @@ import { createServices, systemClock, type Clock, type Services } from "./servic
 import { createStore, migrate, openDatabase, type Store } from "./store";
 import { createVault } from "./vault/vault";
 import { createUi } from "./ui";
-import { createOidc } from "./oidc";
+import { createOidc, OIDC_ROUTE_TEMPLATES } from "./oidc";
 import { createTelemetry } from "./metrics/telemetry";
 import { createRouteMatcher } from "./http/routeTemplate";
 
@@ -57,7 +57,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const root = new Elysia({ normalize: false })
     .use(createApi(services, limiters, log))
     .use(createUi(services, limiters, log));
-  const routeOf = createRouteMatcher(root.routes);
+  const routeOf = createRouteMatcher([...root.routes, ...OIDC_ROUTE_TEMPLATES]);
   // The OIDC provider (a node/Koa app) is dispatched before Elysia: its paths are its own.
   const oidc = createOidc(services, log);
   return {

@@ -34,6 +34,15 @@ const redirect = (location: string) => new Response(null, { status: 303, headers
 const htmlResponse = (body: string, status = 200) =>
   new Response(body, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } });
 
+/** Route templates of the OIDC face, for metrics labels (it is not an Elysia app). */
+export const OIDC_ROUTE_TEMPLATES = [
+  { method: "GET", path: DISCOVERY_PATH },
+  ...["/auth", "/auth/:uid", "/userinfo", "/session/end", "/session/end/confirm", "/session/end/success"].map((p) => ({ method: "ALL", path: `${OIDC_PREFIX}${p}` })),
+  ...["/token", "/token/revocation"].map((p) => ({ method: "POST", path: `${OIDC_PREFIX}${p}` })),
+  { method: "GET", path: `${OIDC_PREFIX}/jwks` },
+  { method: "GET", path: `${OIDC_PREFIX}/interaction/:uid` },
+] as const;
+
 export function isOidcPath(path: string): boolean {
   return path === DISCOVERY_PATH || path === OIDC_PREFIX || path.startsWith(`${OIDC_PREFIX}/`);
 }

@@ -101,6 +101,11 @@ beforeAll(async () => {
     hostname: "127.0.0.1", port: 0,
     fetch(req) {
       const u = new URL(req.url);
+      // The app's own page with a sign-in link: following it is a cross-site navigation.
+      if (u.pathname === "/start") {
+        const to = (u.searchParams.get("to") ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+        return new Response(`<html><body><a id="signin" href="${to}">Sign in with MCIAS</a></body></html>`, { headers: { "content-type": "text/html" } });
+      }
       const st = u.searchParams.get("state");
       if (st && waiting.has(st)) {
         waiting.get(st)!(u);
@@ -256,6 +261,21 @@ describe("openid-client through the real login form", () => {
       await p.click("text=Done");
       await p.waitForSelector("text=Gitea");
       expect(await p.content()).not.toContain(secret);
+      // Single sign-on: signed in to the console, an app's sign-in goes straight through
+      // (no login form), although the console cookie is SameSite=Strict.
+      const verifier = oidc.randomPKCECodeVerifier();
+      const state = oidc.randomState();
+      const arrived = awaitCallback(state);
+      const authUrl = oidc.buildAuthorizationUrl(pubConfig, {
+        scope: "openid profile", redirect_uri: `${cbBase}/cb`, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256", state,
+      });
+      await p.goto(`${cbBase}/start?to=${encodeURIComponent(authUrl.href)}`);
+      await p.click("#signin");
+      const landed = await arrived;
+      expect(trace.some((l) => l.includes("/login"))).toBe(false);
+      expect(trace.some((l) => l.includes("?r=1"))).toBe(true); // the same-site hop was needed
+      const t = await oidc.authorizationCodeGrant(pubConfig, landed, { pkceCodeVerifier: verifier, expectedState: landed.searchParams.get("state")! });
+      expect(t.claims()?.preferred_username).toBe("admin");
       const listed = await s.call("GET", "/v1/oidc/clients", { token: await s.adminToken() });
       expect((listed.body as { name: string; id_token_alg: string }[]).some((c) => c.name === "Gitea" && c.id_token_alg === "RS256")).toBe(true);
       expect(trace.filter((l) => l.includes("Content Security Policy"))).toEqual([]);
