@@ -17,7 +17,7 @@ import type { Logger } from "../log";
 import type { Ctx, Services } from "../services";
 import { toNode, toResponse } from "./bridge";
 import { page } from "./pages";
-import { buildProvider, DISCOVERY_PATH, loadProviderClass, OIDC_PREFIX, type ProviderClass } from "./provider";
+import { buildProvider, DISCOVERY_PATH, loadProviderModule, OIDC_PREFIX, type ProviderModule } from "./provider";
 
 const SESSION_COOKIE = "mcias_session";
 const INTERACTION_RE = /^\/oidc\/interaction\/([A-Za-z0-9_-]{1,64})$/;
@@ -52,13 +52,13 @@ export function createOidc(s: Services, log: Logger) {
   // The provider holds the private signing keys: drop it the moment the vault seals.
   s.oidc.provider.onSeal(() => { current = null; });
 
-  let providerClass: Promise<ProviderClass> | null = null;
+  let providerModule: Promise<ProviderModule> | null = null;
 
   async function provider() {
-    const Provider = await (providerClass ??= loadProviderClass());
+    const mod = await (providerModule ??= loadProviderModule());
     const keyset = s.oidc.provider.keyset();
     if (!current || current.version !== keyset.version) {
-      const p = buildProvider(Provider, s, keyset, log);
+      const p = buildProvider(mod, s, keyset, log);
       current = { version: keyset.version, provider: p, handler: p.callback() };
     }
     return current;
@@ -92,13 +92,25 @@ export function createOidc(s: Services, log: Logger) {
     if (!s.oidc.provider.authorizeLogin(ctx, principal, clientId)) {
       result = { error: "access_denied", error_description: "this account may not sign in to this application" };
     } else {
-      const grant = details.grantId ? await p.Grant.find(details.grantId) : undefined;
+      // An existing grant is reused only when it is this person's (the browser may hold
+      // another person's provider session).
+      const found = details.grantId ? await p.Grant.find(details.grantId) : undefined;
+      const grant = found && found.accountId === principal.id && found.clientId === clientId ? found : undefined;
       const g = grant ?? new p.Grant({ accountId: principal.id, clientId });
       const scope = typeof details.params.scope === "string" ? details.params.scope : "openid";
       g.addOIDCScope(scope);
       const missing = (details.prompt.details as { missingOIDCClaims?: string[] }).missingOIDCClaims;
       if (missing?.length) g.addOIDCClaims(missing);
       const grantId = await g.save();
+      // Another person's provider session on this browser (the console changed hands):
+      // end it here, so the provider starts a fresh one for this person instead of its
+      // own account-switch page (a self-submitting form with inline script, which CSP
+      // forbids).
+      if (details.session?.uid && details.session.accountId !== principal.id) {
+        s.oidc.provider.endSessionByUid(details.session.uid);
+        delete details.session;
+        await details.save(Math.max(1, details.exp - Math.floor(Date.now() / 1000)));
+      }
       result = { login: { accountId: principal.id }, consent: { grantId } };
     }
     const returnTo = await p.interactionResult(node.req, node.res, result, { mergeWithLastSubmission: false });

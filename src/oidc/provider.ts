@@ -5,7 +5,7 @@
  * or the vault.
  */
 import type Provider from "oidc-provider";
-import type { AdapterLike, Configuration, KoaContextLike } from "oidc-provider";
+import type { AdapterLike, Configuration, InteractionPolicyModule, KoaContextLike } from "oidc-provider";
 import type { Logger } from "../log";
 import type { Services } from "../services";
 import type { OidcKeyset } from "../services/oidc";
@@ -22,7 +22,10 @@ const CLAIMS: Record<string, string[]> = {
   groups: ["groups"],
 };
 
-export type ProviderClass = typeof Provider;
+export interface ProviderModule {
+  Provider: typeof Provider;
+  interactionPolicy: InteractionPolicyModule;
+}
 
 /**
  * Loads oidc-provider on first use (CLI commands never pay for it). It warns
@@ -30,20 +33,36 @@ export type ProviderClass = typeof Provider;
  * here (the version is pinned and the suites run it on Bun, docs/ARCHITECTURE.md) so
  * stderr stays clean and the log stays JSON.
  */
-export async function loadProviderClass(): Promise<ProviderClass> {
+export async function loadProviderModule(): Promise<ProviderModule> {
   const warn = console.warn;
   console.warn = (...args: unknown[]) => {
     if (typeof args[0] === "string" && args[0].includes("oidc-provider WARNING: Unsupported runtime")) return;
     warn(...args);
   };
   try {
-    return (await import("oidc-provider")).default;
+    const m = await import("oidc-provider");
+    return { Provider: m.default, interactionPolicy: m.interactionPolicy };
   } finally {
     console.warn = warn;
   }
 }
 
-export function buildProvider(Provider: ProviderClass, s: Services, keyset: OidcKeyset, log: Logger): Provider {
+/**
+ * The interaction policy: oidc-provider's default (login, then consent) plus one login
+ * check that always asks, unless this request is the return from an interaction. So
+ * every authorization passes /oidc/interaction, where the console session decides: a
+ * console sign-out or another person signing in on the same browser can never ride on
+ * an older provider session, and the role check and audit row happen every time.
+ * (prompt=none therefore answers login_required: apps use refresh tokens instead.)
+ */
+function policy(ip: InteractionPolicyModule) {
+  const p = ip.base();
+  p.get("login")!.checks.push(new ip.Check("mcias_session", "MCIAS decides each sign-in on its own session",
+    (ctx: { oidc: { result?: { login?: unknown } } }) => (ctx.oidc.result?.login ? ip.Check.NO_NEED_TO_PROMPT : ip.Check.REQUEST_PROMPT)));
+  return p;
+}
+
+export function buildProvider({ Provider, interactionPolicy }: ProviderModule, s: Services, keyset: OidcKeyset, log: Logger): Provider {
   const o = s.oidc.provider;
   const ttl = o.ttl();
   const sec = (ms: number) => Math.max(1, Math.floor(ms / 1000));
@@ -105,7 +124,7 @@ export function buildProvider(Provider: ProviderClass, s: Services, keyset: Oidc
       Grant: sec(ttl.sessionTtlMs),
       Interaction: 600,
     },
-    interactions: { url: (_ctx, interaction) => `${OIDC_PREFIX}/interaction/${interaction.uid}` },
+    interactions: { policy: policy(interactionPolicy), url: (_ctx, interaction) => `${OIDC_PREFIX}/interaction/${interaction.uid}` },
     routes: {
       authorization: `${OIDC_PREFIX}/auth`,
       token: `${OIDC_PREFIX}/token`,

@@ -328,6 +328,11 @@ export function createOidcService(deps: ServiceDeps, audit: AuditService, authz:
     },
     keysetVersion: () => keysetVersion,
 
+    /** Ends one provider session (by its uid): the browser's next sign-in starts afresh. */
+    endSessionByUid(uid: string): void {
+      store.oidc.payloads.destroyByUid("Session", uid);
+    },
+
     /** Private signing JWKs (EdDSA first: the default) and cookie keys; throws vault_sealed. */
     keyset(): OidcKeyset {
       const key = requireUnsealed();

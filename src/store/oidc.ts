@@ -75,6 +75,7 @@ export function createOidcRepo(db: Database) {
         db.query<OidcPayloadRow, [string, string]>(`SELECT ${PAYLOAD_COLS} FROM oidc_payloads WHERE model = ? AND user_code = ?`).get(model, code) ?? null,
       consume: (model: string, idHash: string, at: number) =>
         db.run("UPDATE oidc_payloads SET consumed_at = ? WHERE model = ? AND id_hash = ?", [at, model, idHash]),
+      destroyByUid: (model: string, uid: string) => db.run("DELETE FROM oidc_payloads WHERE model = ? AND uid = ?", [model, uid]),
       destroy: (model: string, idHash: string) => db.run("DELETE FROM oidc_payloads WHERE model = ? AND id_hash = ?", [model, idHash]),
       revokeByGrantId: (grantId: string) => db.run("DELETE FROM oidc_payloads WHERE grant_id = ?", [grantId]).changes,
       /** Ends every session, grant, code and token of an account. */

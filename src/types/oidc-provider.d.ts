@@ -56,7 +56,7 @@ declare module "oidc-provider" {
     features?: Record<string, unknown>;
     pkce?: { required?: (ctx: KoaContextLike, client: ClientLike) => boolean };
     ttl?: Record<string, number | ((...args: unknown[]) => number)>;
-    interactions?: { url?: (ctx: KoaContextLike, interaction: { uid: string }) => string | Promise<string> };
+    interactions?: { policy?: unknown; url?: (ctx: KoaContextLike, interaction: { uid: string }) => string | Promise<string> };
     routes?: Record<string, string>;
     loadExistingGrant?: (ctx: KoaContextLike & { oidc: { provider: Provider } }) => Promise<unknown>;
     issueRefreshToken?: (ctx: KoaContextLike, client: ClientLike, code: unknown) => Promise<boolean> | boolean;
@@ -75,13 +75,17 @@ declare module "oidc-provider" {
     uid: string;
     prompt: { name: string; reasons: string[]; details: Record<string, unknown> };
     params: Record<string, unknown> & { client_id?: string; scope?: string };
-    session?: { accountId?: string };
+    session?: { accountId?: string; uid?: string };
     grantId?: string;
     lastSubmission?: Record<string, unknown>;
+    exp: number;
+    save(ttlSeconds: number): Promise<string>;
   }
 
   export class Grant {
     constructor(init: { accountId: string; clientId: string });
+    readonly accountId: string;
+    readonly clientId: string;
     addOIDCScope(scope: string): void;
     addOIDCClaims(claims: string[]): void;
     save(): Promise<string>;
@@ -98,4 +102,14 @@ declare module "oidc-provider" {
     on(event: string, listener: (...args: unknown[]) => void): this;
   }
   export const errors: Record<string, new (...args: unknown[]) => Error>;
+
+  export class Check {
+    constructor(reason: string, description: string, check: (ctx: never) => boolean | Promise<boolean>);
+    static REQUEST_PROMPT: true;
+    static NO_NEED_TO_PROMPT: false;
+  }
+  export interface PromptLike { name: string; checks: Check[] }
+  export interface PolicyLike extends Array<PromptLike> { get(name: string): PromptLike | undefined }
+  export interface InteractionPolicyModule { base(): PolicyLike; Check: typeof Check }
+  export const interactionPolicy: InteractionPolicyModule;
 }

@@ -76,7 +76,7 @@ async function createClient(body: Record<string, unknown>) {
 async function newPage(ctx: BrowserContext): Promise<Page> {
   const p = await ctx.newPage();
   p.setDefaultTimeout(30_000);
-  p.on("response", (r) => trace.push(`${r.status()} ${r.request().method()} ${r.url().slice(0, 100)}`));
+  p.on("response", (r) => { trace.push(`${r.status()} ${r.request().method()} ${r.url().slice(0, 100)}`); if (r.status() === 400) void r.text().then((t) => trace.push(t.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").slice(0, 300)), () => {}); });
   p.on("console", (m) => trace.push(`console: ${m.text().slice(0, 200)}`));
   return p;
 }
@@ -377,6 +377,27 @@ describe("openid-client through the real login form", () => {
     }
     const audit = await s.call("GET", "/v1/audit?type=oidc_login_refused", { token: await s.adminToken() });
     expect(audit.body.events.some((e: { target: string; details: { reason?: string } }) => e.target === "norole" && e.details.reason === "role")).toBe(true);
+  }, 90_000);
+
+  test("signing out of the console ends single sign-on: the next person on the browser signs in as themselves", async () => {
+    await page.goto(`${issuer}/`);
+    await page.click("form[action='/logout'] button");
+    await page.waitForURL(/\/login/);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const landed = await authorize(page, pubConfig, { redirect_uri: `${cbBase}/cb`, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256" },
+      { user: "mallory", password: "mallory-password-123" });
+    const tokens = await oidc.authorizationCodeGrant(pubConfig, landed, { pkceCodeVerifier: verifier, expectedState: landed.searchParams.get("state")! });
+    expect(tokens.claims()?.preferred_username).toBe("mallory");
+    expect(tokens.claims()?.sub).not.toBe(friendId);
+    // And back to the friend, for the tests below.
+    await page.goto(`${issuer}/`);
+    await page.click("form[action='/logout'] button");
+    await page.waitForURL(/\/login/);
+    const v2 = oidc.randomPKCECodeVerifier();
+    const back = await authorize(page, pubConfig, { redirect_uri: `${cbBase}/cb`, code_challenge: await oidc.calculatePKCECodeChallenge(v2), code_challenge_method: "S256" },
+      { user: "friend", password: FRIEND_PASSWORD });
+    const t2 = await oidc.authorizationCodeGrant(pubConfig, back, { pkceCodeVerifier: v2, expectedState: back.searchParams.get("state")! });
+    expect(t2.claims()?.sub).toBe(friendId);
   }, 90_000);
 
   test("figure: token endpoint throughput (refresh grants, confidential client)", async () => {
