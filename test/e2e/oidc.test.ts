@@ -400,6 +400,20 @@ describe("openid-client through the real login form", () => {
     expect(t2.claims()?.sub).toBe(friendId);
   }, 90_000);
 
+  test("losing the client's role: the open app session gets no more tokens, the next sign-in is refused", async () => {
+    const landed = await authorize(page, confConfig, { redirect_uri: `${cbBase}/cb` });
+    const tokens = await oidc.authorizationCodeGrant(confConfig, landed, { expectedState: landed.searchParams.get("state")! });
+    const admin = await s.adminToken();
+    expect((await s.call("DELETE", `/v1/accounts/${friendId}/roles/photos`, { token: admin })).status).toBe(200);
+    try {
+      expect(await oauthError(oidc.refreshTokenGrant(confConfig, tokens.refresh_token!))).toBe("invalid_grant");
+      const again = await authorize(page, confConfig, { redirect_uri: `${cbBase}/cb` });
+      expect(again.searchParams.get("error")).toBe("access_denied");
+    } finally {
+      expect((await s.call("POST", `/v1/accounts/${friendId}/roles`, { token: admin, json: { role: "photos" } })).status).toBe(200);
+    }
+  }, 90_000);
+
   test("figure: token endpoint throughput (refresh grants, confidential client)", async () => {
     const landed = await authorize(page, confConfig, { redirect_uri: `${cbBase}/cb` });
     let rt = (await oidc.authorizationCodeGrant(confConfig, landed, { expectedState: landed.searchParams.get("state")! })).refresh_token!;
