@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { createProxyMatcher, resolveClientIp } from "./http/clientIp";
 import { limitBody } from "./http/body";
 import { errorResponse } from "./http/errorResponse";
-import { setClientIp } from "./http/requestInfo";
+import { setClientIp, setViaTrustedProxy } from "./http/requestInfo";
 import { applySecurityHeaders } from "./http/securityHeaders";
 import type { App } from "./app";
 import type { Config } from "./config/schema";
@@ -37,13 +37,15 @@ export function startServer(app: App, config: Config): RunningServer {
   const fetch = async (incoming: Request, srv: Server<undefined>): Promise<Response> => {
     const started = performance.now();
     const url = new URL(incoming.url);
-    const ip = resolveClientIp(srv.requestIP(incoming)?.address ?? null, incoming.headers.get("x-forwarded-for"), isTrusted);
+    const peer = srv.requestIP(incoming)?.address ?? null;
+    const ip = resolveClientIp(peer, incoming.headers.get("x-forwarded-for"), isTrusted);
     let res: Response;
     try {
       const req = await limitBody(incoming);
       if (req instanceof Response) res = req;
       else {
         setClientIp(req, ip);
+        if (peer !== null && isTrusted(peer)) setViaTrustedProxy(req);
         res = await app.handle(req);
       }
     } catch (e) {

@@ -19,6 +19,7 @@ import { policyRoutes } from "./routes/policy";
 import { serviceAccountRoutes } from "./routes/serviceAccounts";
 import { systemRoutes } from "./routes/system";
 import { tokenRoutes } from "./routes/tokens";
+import { forwardAuthRoutes } from "./routes/forwardAuth";
 
 const OPEN_WHILE_SEALED = new Set(["/v1/health", "/v1/vault/status", "/v1/vault/unseal"]);
 
@@ -39,7 +40,8 @@ export function createApi(s: Services, limiters: Limiters, log: Logger) {
     .use(pgcredRoutes(s))
     .use(auditRoutes(s))
     .use(policyRoutes(s))
-    .use(oidcRoutes(s));
+    .use(oidcRoutes(s))
+    .use(forwardAuthRoutes(s));
 }
 
 export type Api = ReturnType<typeof createApi>;

@@ -27,11 +27,13 @@ export const ACTIONS = [
   "vault:seal",
   "oidc_clients:read",
   "oidc_clients:write",
+  // SPEC §16: open an app behind the reverse proxy (forward-auth); resource type "app".
+  "apps:access",
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];
 
-export const RESOURCE_TYPES = ["account", "token", "pgcreds", "audit", "policy", "vault", "oidc_client"] as const;
+export const RESOURCE_TYPES = ["account", "token", "pgcreds", "audit", "policy", "vault", "app", "oidc_client"] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 export function isAction(s: string): s is Action {

@@ -15,6 +15,7 @@ import { createPolicyCache } from "./policyCache";
 import { createServiceAccountService } from "./serviceAccounts";
 import { createTokenService } from "./tokens";
 import { createVaultService } from "./vault";
+import { createSsoService } from "./sso";
 
 export function createServices(deps: ServiceDeps) {
   const policyCache = createPolicyCache(deps.store);
@@ -30,8 +31,9 @@ export function createServices(deps: ServiceDeps) {
   const pgcreds = createPgCredService(deps, audit, authz);
   const policy = createPolicyService(deps, audit, authz, policyCache);
   const oidc = createOidcService(deps, audit, authz);
+  const sso = createSsoService(deps, audit, authz, tokens);
   // id distinguishes this wiring from another in the same process (Elysia plugin dedup).
-  return { id: crypto.randomUUID(), deps, policyCache, authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds, maintenance, oidc };
+  return { id: crypto.randomUUID(), deps, policyCache, authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds, maintenance, sso, oidc };
 }
 
 export type Services = ReturnType<typeof createServices>;

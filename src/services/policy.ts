@@ -5,6 +5,7 @@
  * rule takes effect on the next request.
  */
 import { AppError, assertThat } from "../errors";
+import { appResource, findApp } from "./apps";
 import { BUILTIN_RULES, evaluate, isAction, RESOURCE_TYPES, type Resource, type ResourceType, type Rule } from "../policy";
 import type { AccountRow } from "../store/accounts";
 import type { AuditService } from "./audit";
@@ -99,6 +100,13 @@ export function createPolicyService(deps: ServiceDeps, audit: AuditService, auth
   }
 
   function loadResource(type: ResourceType, id: string | undefined): { resource: Resource; owner: AccountRow | null } {
+    if (type === "app") {
+      // An app of [[sso.apps]], named by its host.
+      if (id === undefined) throw new AppError("bad_request", "resource type app needs an id (the app's host)");
+      const app = findApp(deps.config.sso.apps, id.toLowerCase(), "/");
+      assertThat(app, "not_found", "no app with that host in [[sso.apps]]");
+      return { resource: appResource(app), owner: null };
+    }
     if (!ACCOUNT_OWNED.includes(type)) {
       if (id !== undefined) throw new AppError("bad_request", `resource type ${type} takes no id`);
       return { resource: { type }, owner: null };

@@ -11,7 +11,8 @@ import { CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, type Csrf } from "./csrf";
 import { html, type Html } from "./html";
 import { page, type NavItem } from "./layout";
 
-export const SESSION_COOKIE = "mcias_session";
+import { parseCookies, SESSION_COOKIE } from "../http/cookies";
+export { parseCookies, SESSION_COOKIE };
 
 export interface Rc {
   request: Request;
@@ -31,18 +32,6 @@ export interface Rc {
 }
 
 export type Handler = (rc: Rc) => Response | Promise<Response>;
-
-export function parseCookies(header: string | null): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!header) return out;
-  for (const part of header.split(";")) {
-    const i = part.indexOf("=");
-    if (i < 0) continue;
-    const k = part.slice(0, i).trim();
-    if (!out.has(k)) out.set(k, part.slice(i + 1).trim());
-  }
-  return out;
-}
 
 export function cookie(name: string, value: string, maxAgeS?: number): string {
   return `${name}=${value}; Path=/; Secure; HttpOnly; SameSite=Strict${maxAgeS !== undefined ? `; Max-Age=${maxAgeS}` : ""}`;
@@ -81,15 +70,27 @@ export interface RouteOptions {
 export function createHttp(s: Services, csrf: Csrf, log: Logger, navFor: (p: Principal) => NavItem[]) {
   const clock = s.deps.clock;
 
+  // SPEC §16 portal session: with [sso] cookie_domain the session cookie (set, renewed
+  // or cleared by any page) is scoped to the parent domain, so apps on sibling hosts
+  // behind forward-auth see it. Done here, once, for every Set-Cookie the console sends.
+  const domain = s.sso.cookieDomain();
+  const scoped = (c: string) => (domain && c.startsWith(`${SESSION_COOKIE}=`) ? `${c}; Domain=${domain}` : c);
+
   function respond(body: Html, status: number, cookies: string[], extra: Record<string, string> = {}): Response {
     const headers = new Headers({ "content-type": "text/html; charset=utf-8", ...extra });
-    for (const c of cookies) headers.append("set-cookie", c);
+    for (const c of cookies) headers.append("set-cookie", scoped(c));
     return new Response(body.value, { status, headers });
+  }
+
+  function hxRedirectHeaders(location: string, cookies: string[]): Headers {
+    const headers = new Headers({ "hx-redirect": location });
+    for (const c of cookies) headers.append("set-cookie", scoped(c));
+    return headers;
   }
 
   function redirectTo(location: string, cookies: string[]): Response {
     const headers = new Headers({ location });
-    for (const c of cookies) headers.append("set-cookie", c);
+    for (const c of cookies) headers.append("set-cookie", scoped(c));
     return new Response(null, { status: 303, headers });
   }
 
@@ -115,7 +116,11 @@ export function createHttp(s: Services, csrf: Csrf, log: Logger, navFor: (p: Pri
         render(title, body, o = {}) {
           return respond(page({ title, csrf: token, principal: rc.principal?.id ? rc.principal : null, nav: rc.nav, current: o.current, notice: o.notice, error: o.error }, body), o.status ?? 200, set);
         },
-        redirect: (location) => redirectTo(location, set),
+        // htmx follows a 303 inside its XHR, which cannot leave this origin (the return to
+        // an app after sign-in, SPEC §16): for those it is told to navigate instead.
+        redirect: (location) => request.headers.has("hx-request") && new URL(location, url).origin !== url.origin
+          ? new Response(null, { status: 200, headers: hxRedirectHeaders(location, set) })
+          : redirectTo(location, set),
       };
       try {
         const sealed = s.deps.vault.isSealed();

@@ -88,7 +88,7 @@ beforeAll(async () => {
   });
   const port = freePort();
   issuer = `https://127.0.0.1:${port}`;
-  s = await startServer({ sections: { server: `listen_addr = "127.0.0.1:${port}"`, tokens: `issuer = "${issuer}"` } });
+  s = await startServer({ listen: `127.0.0.1:${port}`, sections: { tokens: `issuer = "${issuer}"` } });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-default-apps", "--disable-sync"],

@@ -118,7 +118,7 @@ beforeAll(async () => {
   const port = freePort();
   issuer = `https://127.0.0.1:${port}`;
   s = await startServer({
-    sections: { server: `listen_addr = "127.0.0.1:${port}"`, tokens: `issuer = "${issuer}"`, oidc: `code_ttl = "${CODE_TTL_S}s"` },
+    listen: `127.0.0.1:${port}`, sections: { tokens: `issuer = "${issuer}"` }, extraToml: `[oidc]\ncode_ttl = "${CODE_TTL_S}s"`,
   });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -229,12 +229,12 @@ describe("openid-client through the real login form", () => {
     const landed = await authorize(page, pubConfig, { redirect_uri: `${cbBase}/cb`, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256" });
     const tokens = await oidc.authorizationCodeGrant(pubConfig, landed, { pkceCodeVerifier: verifier, expectedState: landed.searchParams.get("state")! });
     await page.goto(`${issuer}/`);
-    const section = page.locator("section[aria-labelledby=h-apps]");
+    const section = page.locator("section[aria-labelledby=h-oidc-apps]");
     expect(await section.textContent()).toContain("Photos SPA");
     page.once("dialog", (d) => void d.accept());
     await section.locator("button", { hasText: "Sign out" }).first().click();
     await page.waitForSelector("text=Signed out of the application.");
-    expect(await page.locator("section[aria-labelledby=h-apps]").textContent()).toContain("not signed in to any application");
+    expect(await page.locator("section[aria-labelledby=h-oidc-apps]").textContent()).toContain("not signed in to any application");
     expect(await oauthError(oidc.refreshTokenGrant(pubConfig, tokens.refresh_token!))).toBe("invalid_grant");
     expect(trace.filter((l) => l.includes("Content Security Policy"))).toEqual([]);
   }, 90_000);

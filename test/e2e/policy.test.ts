@@ -53,7 +53,7 @@ describe("listing and built-ins", () => {
   test("admin lists the built-ins (negative ids) in §5 shape", async () => {
     const rules = await storedRules();
     const builtins = rules.filter((r) => r.id < 0);
-    expect(builtins.map((r) => r.id).sort((a, b) => b - a)).toEqual([-1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11]);
+    expect(builtins.map((r) => r.id).sort((a, b) => b - a)).toEqual([-1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12]);
     for (const r of rules) {
       expect(Object.keys(r).every((k) => ["id", "description", "effect", "priority", "enabled", "not_before", "expires_at", "match"].includes(k))).toBe(true);
     }

@@ -14,7 +14,7 @@ export function oidcGrantsSection(s: UiDeps["s"], rc: Rc): Html {
   const grants = s.oidc.grants.mine(rc.ctx);
   const rows = grants.map((g) => html`<tr><td>${g.client_name}</td><td>${time(g.created_at)}</td><td>${time(g.expires_at)}</td>
 <td>${actionButton("/oidc-grants/revoke", rc.csrf, "Sign out", { hidden: { grant_id: g.grant_id }, confirm: `Sign out of ${g.client_name}? Its sessions and refresh tokens end.` })}</td></tr>`);
-  return html`<section aria-labelledby="h-apps"><h2 id="h-apps">Applications you signed in to</h2>
+  return html`<section aria-labelledby="h-oidc-apps"><h2 id="h-oidc-apps">Applications you signed in to</h2>
 ${table(["Application", "Signed in", "Until", ""], rows, "You have not signed in to any application with MCIAS yet.", "Applications")}</section>`;
 }
 

@@ -13,10 +13,15 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
     return s.tokens.authenticate(jwt).then(() => true, () => false);
   }
 
-  // Returning to an application (OIDC) ends in a cross-origin redirect: a full navigation,
-  // never an htmx (XHR) request, which CSP connect-src would block.
-  const loginForm = (csrf: string, username = "", oidc: string | null = null) => oidc ? html`<div hx-boost="false">${form(csrf, username, oidc)}</div>` : form(csrf, username, null);
-  const form = (csrf: string, username: string, oidc: string | null) => postForm("/login", csrf, html`
+  /** `rd` (SPEC §16): where to return after sign-in; only an address sso.safeRedirect accepts survives. */
+  const returnTo = (rd: string | null) => s.sso.safeRedirect(rd);
+  // Returning to an OpenID Connect application (`oidc`, an interaction id) ends in a
+  // cross-origin redirect: a full navigation, never an htmx (XHR) request, which CSP
+  // connect-src would block.
+  const loginForm = (csrf: string, username = "", rd: string | null = null, oidc: string | null = null) =>
+    oidc ? html`<div hx-boost="false">${form(csrf, username, null, oidc)}</div>` : form(csrf, username, rd, null);
+  const form = (csrf: string, username: string, rd: string | null, oidc: string | null) => postForm("/login", csrf, html`
+    ${rd ? html`<input type="hidden" name="rd" value="${rd}">` : ""}
     ${oidc ? html`<input type="hidden" name="oidc" value="${oidc}">` : ""}
     ${field({ name: "username", label: "Username", value: username, required: true, autocomplete: "username", id: "login-username" })}
     ${field({ name: "password", label: "Password", type: "password", required: true, autocomplete: "current-password", id: "login-password" })}
@@ -27,9 +32,10 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
     {
       method: "GET", path: "/login", opts: { anon: true },
       handler: async (rc) => {
+        const rd = returnTo(rc.url.searchParams.get("rd"));
         const oidc = oidcReturn(rc.url.searchParams.get("oidc"));
-        if (await signedIn(rc.request)) return rc.redirect(oidc ? oidcInteraction(oidc) : "/");
-        return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${oidc ? html`<p>An application asks you to sign in with MCIAS.</p>` : ""}${loginForm(rc.csrf, "", oidc)}</div>`, { notice: notice(rc) });
+        if (await signedIn(rc.request)) return rc.redirect(oidc ? oidcInteraction(oidc) : rd ?? "/");
+        return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${oidc ? html`<p>An application asks you to sign in with MCIAS.</p>` : ""}${loginForm(rc.csrf, "", rd, oidc)}</div>`, { notice: notice(rc) });
       },
     },
     {
@@ -38,6 +44,7 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
         limiters.check("login", rc.ctx.ip);
         const username = str(rc.form, "username");
         const code = str(rc.form, "totp_code");
+        const rd = returnTo(rc.form.get("rd"));
         const oidc = oidcReturn(rc.form.get("oidc"));
         try {
           const t = await s.auth.login(rc.ctx, { username, password: rc.form.get("password") ?? "", ...(code ? { totp_code: code } : {}) });
@@ -45,10 +52,10 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
           // CSP form-action 'self' also governs the redirects that follow a form post, and the
           // interaction ends in a redirect to the application: continue by a fresh navigation.
           if (oidc) return rc.render("Signing in", continuePage(oidcInteraction(oidc)));
-          return rc.redirect("/");
+          return rc.redirect(rd ?? "/");
         } catch (e) {
           if (e instanceof AppError && e.code === "unauthorized") {
-            return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf, username, oidc)}</div>`, { status: 401, error: "Invalid username, password or code." });
+            return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf, username, rd, oidc)}</div>`, { status: 401, error: "Invalid username, password or code." });
           }
           throw e;
         }
