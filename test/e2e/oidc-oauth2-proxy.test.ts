@@ -64,7 +64,7 @@ async function client(body: Record<string, unknown>) {
 }
 
 async function signIn(page: Page, base: string, user: string, password: string): Promise<{ status: number; body: string }> {
-  await page.goto(`${base}/`);
+  await page.goto(`${base}/`, { waitUntil: "commit" });
   await page.waitForSelector("#login-username");
   await page.fill("#login-username", user);
   await page.fill("#login-password", password);
