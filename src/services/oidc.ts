@@ -176,7 +176,6 @@ export function createOidcService(deps: ServiceDeps, audit: AuditService, authz:
     return a as IdTokenAlg;
   }
 
-  const auditTarget = null;
   const newSecret = () => nodeRandomBytes(32).toString("base64url");
 
   // ---- keys -------------------------------------------------------------------------
@@ -240,7 +239,7 @@ export function createOidcService(deps: ServiceDeps, audit: AuditService, authz:
           public: isPublic ? 1 : 0, redirect_uris: JSON.stringify(redirect), post_logout_redirect_uris: JSON.stringify(postLogout),
           allowed_roles: JSON.stringify(roles), id_token_alg: alg, created_at: t, updated_at: t,
         });
-        audit.record(ctx, "oidc_client_created", auditTarget, { client_id: id, name, public: isPublic, id_token_alg: alg, allowed_roles: roles });
+        audit.record(ctx, "oidc_client_created", null, { client_id: id, name, public: isPublic, id_token_alg: alg, allowed_roles: roles });
         return load(id);
       });
       if (ensureKeys(key, [alg])) bumpKeys();
@@ -275,7 +274,7 @@ export function createOidcService(deps: ServiceDeps, audit: AuditService, authz:
           allowed_roles: JSON.stringify(next.roles), id_token_alg: next.alg, updated_at: now(),
         });
         const changed = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
-        audit.record(ctx, "oidc_client_updated", auditTarget, { client_id: id, changed });
+        audit.record(ctx, "oidc_client_updated", null, { client_id: id, changed });
         return load(id);
       });
       if (ensureKeys(key, [next.alg])) bumpKeys();
@@ -291,7 +290,7 @@ export function createOidcService(deps: ServiceDeps, audit: AuditService, authz:
         const fresh = load(id);
         if (fresh.public === 1) throw new AppError("conflict", "a public client has no secret");
         store.oidc.clients.setSecret(id, seal(key, Buffer.from(secret, "utf8"), clientSecretAad(id)));
-        audit.record(ctx, "oidc_client_secret_rotated", auditTarget, { client_id: id });
+        audit.record(ctx, "oidc_client_secret_rotated", null, { client_id: id });
         return load(id);
       });
       return { client: toView(row), client_secret: secret };
@@ -305,7 +304,7 @@ export function createOidcService(deps: ServiceDeps, audit: AuditService, authz:
         load(id);
         store.oidc.clients.remove(id);
         const ended = store.oidc.payloads.removeClient(id);
-        audit.record(ctx, "oidc_client_deleted", auditTarget, { client_id: id, rows_removed: ended });
+        audit.record(ctx, "oidc_client_deleted", null, { client_id: id, rows_removed: ended });
       });
     },
   };
