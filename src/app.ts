@@ -1,6 +1,8 @@
 /**
- * The composition root: builds store, vault, services, limiters and the HTTP app
- * once. `serve` calls it with the real config; tests call it with a temp database.
+ * The composition root: `createCore` builds store, vault and services over an open
+ * database — the one wiring `serve` (through `createApp`) and `mcias db` share —
+ * and `createApp` adds migration, start-up, limiters and the faces. `serve` calls it
+ * with the real config; tests call it with a temp database.
  */
 import { Elysia } from "elysia";
 import { createApi } from "./api/app";
@@ -10,10 +12,12 @@ import { createLogger, type Logger } from "./log";
 import { createServices, systemClock, type Clock, type Services } from "./services";
 import { createStore, migrate, openDatabase, type Store } from "./store";
 import { createVault } from "./vault/vault";
+import type { Telemetry } from "./metrics/telemetry";
 import { createUi } from "./ui";
 import { createOidc, OIDC_ROUTE_TEMPLATES } from "./oidc";
 import { createTelemetry } from "./metrics/telemetry";
 import { createRouteMatcher } from "./http/routeTemplate";
+import { withRequestInfo, type RequestInfo } from "./http/requestInfo";
 
 export interface AppOptions {
   config: Config;
@@ -28,8 +32,11 @@ export interface App {
   store: Store;
   limiters: Limiters;
   log: Logger;
-  /** Handles one request (client IP already recorded by the server). */
-  handle(req: Request): Promise<Response>;
+  /**
+   * Handles one request from client `ip` (the listener's resolution; tests pass their
+   * own). The only way in: any client-sent value in the IP slot is replaced.
+   */
+  handle(req: Request, info?: RequestInfo): Promise<Response>;
   /** The route template a request matched ("unmatched" if none): a bounded metrics label. */
   routeOf(method: string, path: string): string;
   /** Records one served request in the metrics. */
@@ -39,15 +46,47 @@ export interface App {
   close(): void;
 }
 
+export interface CoreOptions {
+  /** An open database (`openDatabase`, or `mcias db`'s exclusive/creating variants). */
+  db: Parameters<typeof createStore>[0];
+  config: Config;
+  log: Logger;
+  clock?: Clock;
+  telemetry?: Telemetry;
+}
+
+export interface Core {
+  store: Store;
+  services: Services;
+  /** Seals the vault (the key leaves memory) and closes the database. */
+  close(): void;
+}
+
+/** Store, vault and services over an open database: built here and nowhere else. */
+export function createCore(opts: CoreOptions): Core {
+  const store = createStore(opts.db);
+  const vault = createVault();
+  const services = createServices({ store, vault, config: opts.config, clock: opts.clock ?? systemClock, log: opts.log, telemetry: opts.telemetry });
+  return {
+    store,
+    services,
+    close() {
+      vault.seal();
+      store.close();
+    },
+  };
+}
+
 export async function createApp(opts: AppOptions): Promise<App> {
   const log = opts.log ?? createLogger();
   const clock = opts.clock ?? systemClock;
   const db = openDatabase(opts.config.database.path);
   migrate(db);
-  const store = createStore(db);
-  const vault = createVault();
-  const { telemetry, expose } = createTelemetry({ sealed: () => vault.isSealed(), dbPath: opts.config.database.path });
-  const services = createServices({ store, vault, config: opts.config, clock, log, telemetry });
+  let sealed = () => true;
+  const { telemetry, expose } = createTelemetry({ sealed: () => sealed(), dbPath: opts.config.database.path });
+  const core = createCore({ db, config: opts.config, log, clock, telemetry });
+  const { store, services } = core;
+  sealed = () => services.vault.isSealed();
   await services.vault.startup(opts.env ?? Bun.env);
   // Not awaited: the decoy hash (~one Argon2id) is computed while the server starts
   // listening; a login that arrives first awaits the same promise, so no login path is
@@ -65,13 +104,13 @@ export async function createApp(opts: AppOptions): Promise<App> {
     store,
     limiters,
     log,
-    handle: (req) => (oidc.matches(new URL(req.url).pathname) ? oidc.handle(req) : root.handle(req)),
+    handle: (req, info) => {
+      const r = withRequestInfo(req, info ?? { ip: null });
+      return oidc.matches(new URL(r.url).pathname) ? oidc.handle(r) : root.handle(r);
+    },
     routeOf,
     observe: (route, method, status, seconds) => telemetry.request(route, method, status, seconds),
     metrics: expose,
-    close() {
-      vault.seal();
-      store.close();
-    },
+    close: core.close,
   };
 }

@@ -8,7 +8,6 @@ import { readFileSync } from "node:fs";
 import { createProxyMatcher, resolveClientIp } from "./http/clientIp";
 import { limitBody } from "./http/body";
 import { errorResponse } from "./http/errorResponse";
-import { setClientIp, setViaTrustedProxy } from "./http/requestInfo";
 import { applySecurityHeaders } from "./http/securityHeaders";
 import type { App } from "./app";
 import type { Config } from "./config/schema";
@@ -43,11 +42,7 @@ export function startServer(app: App, config: Config): RunningServer {
     try {
       const req = await limitBody(incoming);
       if (req instanceof Response) res = req;
-      else {
-        setClientIp(req, ip);
-        if (peer !== null && isTrusted(peer)) setViaTrustedProxy(req);
-        res = await app.handle(req);
-      }
+      else res = await app.handle(req, { ip, viaTrustedProxy: peer !== null && isTrusted(peer) });
     } catch (e) {
       log.error("request failed", { path: url.pathname, error: (e as Error)?.name ?? "Error" });
       res = errorResponse("internal", "internal error");
@@ -66,7 +61,7 @@ export function startServer(app: App, config: Config): RunningServer {
     port,
     reusePort,
     development: false,
-    // Backstop only: readJsonBody enforces the 64 KiB API limit with a JSON 413.
+    // Backstop only: limitBody (src/http/body.ts) enforces the 64 KiB limit with a JSON 413.
     maxRequestBodySize: 1024 * 1024,
     tls,
     fetch,

@@ -6,12 +6,13 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { toFetchResponse, toReqRes } from "fetch-to-node";
+import { CLIENT_IP_HEADER, VIA_TRUSTED_PROXY_HEADER } from "../http/requestInfo";
 
 export interface NodePair { req: IncomingMessage; res: ServerResponse }
 
 export function toNode(request: Request, ip: string | null): NodePair {
   const headers = new Headers(request.headers);
-  for (const h of ["x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "forwarded", "x-original-url"]) headers.delete(h);
+  for (const h of ["x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "forwarded", "x-original-url", CLIENT_IP_HEADER, VIA_TRUSTED_PROXY_HEADER]) headers.delete(h);
   headers.set("x-forwarded-proto", "https");
   if (ip) headers.set("x-forwarded-for", ip);
   const init: RequestInit = { method: request.method, headers };

@@ -12,7 +12,9 @@ import type { AccountRow } from "../store/accounts";
 import type { OidcClientRow, OidcPayloadRow } from "../store/oidc";
 import type { AuditService } from "./audit";
 import type { Authz } from "./authz";
-import { iso, ROLE_RE, type Ctx, type Principal, type ServiceDeps } from "./context";
+import { iso, type ServiceDeps } from "./deps";
+import { ROLE_RE } from "./limits";
+import type { Ctx, Principal } from "./principal";
 
 export const ID_TOKEN_ALGS = ["EdDSA", "RS256", "ES256"] as const;
 export type IdTokenAlg = (typeof ID_TOKEN_ALGS)[number];

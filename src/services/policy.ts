@@ -10,11 +10,11 @@ import { BUILTIN_RULES, evaluate, isAction, RESOURCE_TYPES, type Resource, type 
 import type { AccountRow } from "../store/accounts";
 import type { AuditService } from "./audit";
 import { subjectOf, type Authz } from "./authz";
-import { iso, type Ctx, type Principal, type ServiceDeps } from "./context";
-import {
-  applyPatch, parseNewRule, ruleFromRow, RuleInvalid, toRuleView, type RuleFields, type RuleView,
-} from "./policyCache";
+import { iso, type ServiceDeps } from "./deps";
+import { type Ctx, type Principal } from "./principal";
 import type { PolicyCache } from "./policyCache";
+import { applyPatch, parseNewRule, ruleFromRow, RuleInvalid, type RuleFields } from "./ruleValidation";
+import { toRuleView, type RuleView } from "./views";
 
 /** Bounds evaluation cost: every decision walks every rule. */
 export const MAX_STORED_RULES = 1000;
@@ -123,7 +123,7 @@ export function createPolicyService(deps: ServiceDeps, audit: AuditService, auth
     /** Built-ins (negative ids) first, then stored rules by priority, id. */
     list(ctx: Ctx): RuleView[] {
       authz.require(ctx, "policy:read", { type: "policy" });
-      return [...BUILTIN_RULES, ...store.policyRules.list().map(ruleFromRow)].map(toRuleView);
+      return cache.rules().map(toRuleView);
     },
 
     get(ctx: Ctx, id: number | string): RuleView {

@@ -3,10 +3,12 @@
  * session cookie authentication and renewal, and errors rendered as HTML pages (the
  * API's global onError would answer JSON, so no error leaves a UI handler).
  */
+import type { LimiterName, Limiters } from "../http/limiters";
 import { clientIpOf } from "../http/requestInfo";
 import { AppError } from "../errors";
 import type { Logger } from "../log";
 import type { Ctx, Principal, Services } from "../services";
+import type { SealedOperation } from "../services/vault";
 import { CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, type Csrf } from "./csrf";
 import { html, type Html } from "./html";
 import { page, type NavItem } from "./layout";
@@ -39,18 +41,9 @@ export function cookie(name: string, value: string, maxAgeS?: number): string {
 
 const JWT_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-/** iat/exp of a token already verified by services.tokens.authenticate (for renewal timing only). */
-function lifetimeOf(jwt: string): { iat: number; exp: number } | null {
-  try {
-    const claims = JSON.parse(Buffer.from(jwt.split(".")[1]!, "base64url").toString("utf8")) as { iat?: unknown; exp?: unknown };
-    return typeof claims.iat === "number" && typeof claims.exp === "number" ? { iat: claims.iat, exp: claims.exp } : null;
-  } catch {
-    return null;
-  }
-}
-
-export function sessionCookie(token: string, expiresAt: string, nowMs: number): string {
-  return cookie(SESSION_COOKIE, token, Math.max(0, Math.floor((Date.parse(expiresAt) - nowMs) / 1000)));
+/** The session cookie for a token that lives `maxAgeS` more seconds (services.tokens.secondsUntil). */
+export function sessionCookie(token: string, maxAgeS: number): string {
+  return cookie(SESSION_COOKIE, token, maxAgeS);
 }
 
 const STATUS_TITLES: Record<number, string> = {
@@ -63,12 +56,13 @@ export interface RouteOptions {
   anon?: boolean;
   /** Where the error page's "back" link points for a failed action. */
   back?: string | ((rc: Rc) => string);
-  /** Allowed while the vault is sealed (only the unseal page). */
-  whileSealed?: boolean;
+  /** The per-IP limit this route draws from (applied here, after the CSRF and session checks). */
+  rateLimit?: LimiterName;
+  /** The sealed-server operation this page serves (only the unseal page): see services/vault.ts. */
+  whileSealed?: SealedOperation;
 }
 
-export function createHttp(s: Services, csrf: Csrf, log: Logger, navFor: (p: Principal) => NavItem[]) {
-  const clock = s.deps.clock;
+export function createHttp(s: Services, csrf: Csrf, limiters: Limiters, log: Logger, navFor: (p: Principal) => NavItem[]) {
 
   // SPEC §16 portal session: with [sso] cookie_domain the session cookie (set, renewed
   // or cleared by any page) is scoped to the parent domain, so apps on sibling hosts
@@ -123,8 +117,8 @@ export function createHttp(s: Services, csrf: Csrf, log: Logger, navFor: (p: Pri
           : redirectTo(location, set),
       };
       try {
-        const sealed = s.deps.vault.isSealed();
-        if (sealed && !opts.whileSealed) return redirectTo("/unseal", set);
+        const sealed = s.vault.isSealed();
+        if (!s.vault.admits(opts.whileSealed)) return redirectTo("/unseal", set);
         if (!sealed && opts.whileSealed) return redirectTo("/", set);
 
         const unsafe = request.method !== "GET" && request.method !== "HEAD";
@@ -160,11 +154,10 @@ export function createHttp(s: Services, csrf: Csrf, log: Logger, navFor: (p: Pri
           rc.nav = navFor(principal);
           // Renew a session past half its life on a plain page load (never on htmx or POST
           // requests, which may run in parallel with the old cookie).
-          const life = lifetimeOf(jwt);
-          if (!unsafe && !request.headers.has("hx-request") && life && clock.now() / 1000 > life.iat + (life.exp - life.iat) / 2) {
+          if (!unsafe && !request.headers.has("hx-request") && s.tokens.pastHalfLife(principal)) {
             try {
               const renewed = await s.auth.renew(rc.ctx);
-              set.push(sessionCookie(renewed.token, renewed.expires_at, clock.now()));
+              set.push(sessionCookie(renewed.token, s.tokens.secondsUntil(renewed.expires_at)));
               const fresh = await s.tokens.authenticate(renewed.token);
               rc.principal = fresh;
               rc.ctx = { ip: rc.ctx.ip, principal: fresh };
@@ -173,6 +166,7 @@ export function createHttp(s: Services, csrf: Csrf, log: Logger, navFor: (p: Pri
             }
           }
         }
+        if (opts.rateLimit) limiters.check(opts.rateLimit, rc.ctx.ip);
         return await handler(rc);
       } catch (e) {
         if (e instanceof AppError) {

@@ -10,6 +10,7 @@
 import { Elysia, t } from "elysia";
 import type { Services } from "../../services";
 import { viaTrustedProxy, clientIpOf } from "../../http/requestInfo";
+import { bearerTokenOrNull } from "../../http/bearer";
 import { readCookie, SESSION_COOKIE } from "../../http/cookies";
 import { responses } from "../schemas/common";
 
@@ -27,17 +28,12 @@ function originalUrl(h: Headers): URL | null {
   try { return new URL(`${proto}://${host.split(",")[0]!.trim()}${uri}`); } catch { return null; }
 }
 
-function bearer(h: Headers): string | null {
-  const m = /^bearer +([A-Za-z0-9_\-.=]+) *$/i.exec(h.get("authorization") ?? "");
-  return m ? m[1]! : null;
-}
-
 export const forwardAuthRoutes = (s: Services) => {
   const handler = async ({ request, set }: { request: Request; set: { status?: number | string; headers: Record<string, string | number> } }) => {
     const h = request.headers;
     const answer = await s.sso.forwardAuth({
       ip: clientIpOf(request),
-      token: bearer(h) ?? readCookie(h.get("cookie"), SESSION_COOKIE),
+      token: bearerTokenOrNull(h.get("authorization")) ?? readCookie(h.get("cookie"), SESSION_COOKIE),
       original: viaTrustedProxy(request) ? originalUrl(h) : null,
       browser: (h.get("accept") ?? "").includes("text/html"),
       nginx: h.has("x-original-url"),

@@ -5,7 +5,7 @@ import { SESSION_COOKIE, cookie, parseCookies, sessionCookie } from "../http";
 import { field, postForm } from "../layout";
 import { notice, str, type Route, type UiDeps } from "../routes";
 
-export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
+export function sessionRoutes({ s }: UiDeps): Route[] {
   /** True when the request carries a live session (the login page then sends it home). */
   async function signedIn(req: Request): Promise<boolean> {
     const jwt = parseCookies(req.headers.get("cookie")).get(SESSION_COOKIE);
@@ -39,16 +39,15 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
       },
     },
     {
-      method: "POST", path: "/login", opts: { anon: true, back: "/login" },
+      method: "POST", path: "/login", opts: { anon: true, back: "/login", rateLimit: "login" },
       handler: async (rc) => {
-        limiters.check("login", rc.ctx.ip);
         const username = str(rc.form, "username");
         const code = str(rc.form, "totp_code");
         const rd = returnTo(rc.form.get("rd"));
         const oidc = oidcReturn(rc.form.get("oidc"));
         try {
           const t = await s.auth.login(rc.ctx, { username, password: rc.form.get("password") ?? "", ...(code ? { totp_code: code } : {}) });
-          rc.cookies.push(sessionCookie(t.token, t.expires_at, s.deps.clock.now()));
+          rc.cookies.push(sessionCookie(t.token, s.tokens.secondsUntil(t.expires_at)));
           // CSP form-action 'self' also governs the redirects that follow a form post, and the
           // interaction ends in a redirect to the application: continue by a fresh navigation.
           if (oidc) return rc.render("Signing in", continuePage(oidcInteraction(oidc)));
@@ -70,13 +69,12 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
       },
     },
     {
-      method: "GET", path: "/unseal", opts: { anon: true, whileSealed: true },
+      method: "GET", path: "/unseal", opts: { anon: true, whileSealed: "vault.unseal" },
       handler: (rc) => rc.render("Unseal", unsealPage(rc.csrf)),
     },
     {
-      method: "POST", path: "/unseal", opts: { anon: true, whileSealed: true, back: "/unseal" },
+      method: "POST", path: "/unseal", opts: { anon: true, whileSealed: "vault.unseal", back: "/unseal", rateLimit: "unseal" },
       handler: async (rc) => {
-        limiters.check("unseal", rc.ctx.ip);
         try {
           await s.vault.unseal(rc.ctx, rc.form.get("passphrase") ?? "");
         } catch (e) {

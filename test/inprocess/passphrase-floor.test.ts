@@ -7,35 +7,28 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createApp, type App } from "../../src/app";
-import { validateConfig } from "../../src/config/validate";
 import { createLogger } from "../../src/log";
-import { MIN_MASTER_PASSPHRASE } from "../../src/services/context";
+import { MIN_MASTER_PASSPHRASE } from "../../src/services/limits";
 import { WeakPassphraseError } from "../../src/services/vault";
+import { startInProcess, type InProcess } from "../helpers/inProcess";
 
 const dirs: string[] = [];
-const apps: App[] = [];
+const open: InProcess[] = [];
 afterEach(() => {
-  for (const a of apps.splice(0)) a.close();
+  for (const h of open.splice(0)) h.close();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+/** Starts over one directory (one database) with a passphrase master key read from MP. */
 function setup() {
   const dir = mkdtempSync(join(tmpdir(), "mcias-floor-"));
   dirs.push(dir);
-  const config = validateConfig({
-    server: { listen_addr: "127.0.0.1:0", tls_cert: "c", tls_key: "k" },
-    database: { path: "m.db" },
-    tokens: { issuer: "https://mcias.test" },
-    argon2: { time: 2, memory: 19456 },
-    master_key: { passphrase_env: "MP" },
-  }, dir, "test");
   const lines: string[] = [];
   const log = createLogger({ write: (l) => lines.push(l) });
   const start = async (env: Record<string, string | undefined>) => {
-    const app = await createApp({ config, env, log });
-    apps.push(app);
-    return app;
+    const h = await startInProcess({ dir, env, log, sections: { master_key: { passphrase_env: "MP" } } });
+    open.push(h);
+    return h.app;
   };
   return { start, lines };
 }
@@ -62,8 +55,7 @@ describe("master passphrase floor", () => {
     const sealedApp = await start({});
     const short = "twelve-chars";
     sealedApp.services.vault.openWith(await sealedApp.services.vault.keyFromPassphrase(short));
-    sealedApp.close();
-    apps.length = 0;
+    open.pop()!.close();
     const app = await start({ MP: short });
     expect(app.services.vault.status()).toEqual({ sealed: false });
     expect(lines.some((l) => l.includes("shorter than 16 characters") && l.includes('"level":"warn"'))).toBe(true);
