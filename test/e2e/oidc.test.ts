@@ -95,7 +95,11 @@ async function authorize(page: Page, config: oidc.Configuration, params: Record<
     await page.fill("#login-password", login.password);
     await page.click("button[type=submit]");
   }
-  return landed;
+  const url2 = await landed;
+  // The callback server has answered; let the page finish arriving there, so the next
+  // navigation in this page does not race this one.
+  await page.waitForURL((u) => u.href.startsWith(cbBase), { waitUntil: "load" });
+  return url2;
 }
 
 beforeAll(async () => {
@@ -276,6 +280,7 @@ describe("openid-client through the real login form", () => {
       trace.length = 0;
       await p.click("#signin");
       const landed = await arrived;
+      await p.waitForURL((u) => u.href.startsWith(cbBase), { waitUntil: "load" });
       expect(trace.filter((l) => l.includes("/login"))).toEqual([]);
       const t = await oidc.authorizationCodeGrant(pubConfig, landed, { pkceCodeVerifier: verifier, expectedState: landed.searchParams.get("state")! });
       expect(t.claims()?.preferred_username).toBe("admin");
@@ -298,6 +303,7 @@ describe("openid-client through the real login form", () => {
     await page.click("button[name=logout]");
     const back = await bye;
     expect(back.pathname).toBe("/bye");
+    await page.waitForURL((u) => u.href.startsWith(`${cbBase}/bye`), { waitUntil: "load" });
     // The provider session is gone: the next authorization asks for a login again
     // (the console session still exists, so the interaction completes through it).
     const r = await ctx.request.get(`${issuer}/oidc/auth?client_id=${pub.client.id}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(`${cbBase}/cb`)}&code_challenge=${await oidc.calculatePKCECodeChallenge(verifier)}&code_challenge_method=S256`, { maxRedirects: 0 });
