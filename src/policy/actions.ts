@@ -27,6 +27,9 @@ export const ACTIONS = [
   "vault:seal",
   "oidc_clients:read",
   "oidc_clients:write",
+  // SPEC §15 (issue 20): invite/reset links; passkeys and security keys (own, or any account's for an admin).
+  "accounts:invite",
+  "webauthn:manage",
   // SPEC §16: open an app behind the reverse proxy (forward-auth); resource type "app".
   "apps:access",
 ] as const;

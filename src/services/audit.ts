@@ -22,6 +22,9 @@ export const AUDIT_EVENT_TYPES = [
   // OpenID Connect provider (SPEC §16, src/services/oidc.ts).
   "oidc_client_created", "oidc_client_updated", "oidc_client_deleted", "oidc_client_secret_rotated",
   "oidc_login", "oidc_login_refused", "oidc_grant_revoked",
+  // SPEC §15 (issue 20): onboarding.
+  "invite_created", "invite_accepted", "webauthn_registered", "webauthn_removed", "webauthn_renamed",
+  "recovery_code_used", "recovery_codes_regenerated",
   // Written only by `mcias db` (src/services/maintenance.ts).
   "tokens_pruned", "backup_created", "master_key_rotated",
 ] as const;

@@ -12,6 +12,7 @@ import { createPgCredRepo } from "./pgcreds";
 import { createPolicyRuleRepo } from "./policyRules";
 import { createServerConfigRepo } from "./serverConfig";
 import { createTokenRepo } from "./tokens";
+import { createInviteRepo, createRecoveryCodeRepo, createWebauthnRepo } from "./onboarding";
 import { createGeneration } from "./generation";
 
 export function createStore(db: Database) {
@@ -27,6 +28,9 @@ export function createStore(db: Database) {
     policyRules: createPolicyRuleRepo(db),
     maintenance: createMaintenanceRepo(db),
     oidc: createOidcRepo(db),
+    invites: createInviteRepo(db),
+    webauthn: createWebauthnRepo(db),
+    recoveryCodes: createRecoveryCodeRepo(db),
     /** Changes whenever any connection commits a change (see generation.ts). */
     generation: createGeneration(db),
     /**

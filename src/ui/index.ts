@@ -19,6 +19,7 @@ import { policyRoutes } from "./pages/policy";
 import { profileRoutes } from "./pages/profile";
 import { serviceRoutes } from "./pages/services";
 import { sessionRoutes } from "./pages/session";
+import { onboardingRoutes } from "./pages/onboarding";
 import type { Route } from "./routes";
 import { html } from "./html";
 import { errorResponse } from "../http/errorResponse";
@@ -31,7 +32,7 @@ export function createUi(s: Services, limiters: Limiters, log: Logger) {
   const deps = { s };
   const routes: Route[] = [
     ...sessionRoutes(deps), ...dashboardRoutes(deps), ...accountRoutes(deps), ...serviceRoutes(deps),
-    ...policyRoutes(deps), ...auditRoutes(deps), ...profileRoutes(deps), ...oidcRoutes(deps),
+    ...policyRoutes(deps), ...auditRoutes(deps), ...profileRoutes(deps), ...onboardingRoutes(deps), ...oidcRoutes(deps),
   ];
   // Console pages are HTML for people, not API: kept out of the OpenAPI document.
   const hidden = { detail: { hide: true } };

@@ -4,8 +4,10 @@ import { html } from "../html";
 import { SESSION_COOKIE, cookie, parseCookies, sessionCookie } from "../http";
 import { field, postForm } from "../layout";
 import { notice, str, type Route, type UiDeps } from "../routes";
+import { loginPasskeyBlock } from "./onboarding";
 
-export function sessionRoutes({ s }: UiDeps): Route[] {
+export function sessionRoutes(deps: UiDeps): Route[] {
+  const { s } = deps;
   /** True when the request carries a live session (the login page then sends it home). */
   async function signedIn(req: Request): Promise<boolean> {
     const jwt = parseCookies(req.headers.get("cookie")).get(SESSION_COOKIE);
@@ -25,7 +27,7 @@ export function sessionRoutes({ s }: UiDeps): Route[] {
     ${oidc ? html`<input type="hidden" name="oidc" value="${oidc}">` : ""}
     ${field({ name: "username", label: "Username", value: username, required: true, autocomplete: "username", id: "login-username" })}
     ${field({ name: "password", label: "Password", type: "password", required: true, autocomplete: "current-password", id: "login-password" })}
-    ${field({ name: "totp_code", label: "TOTP code", hint: "Only if two-factor authentication is on for your account.", autocomplete: "one-time-code", inputmode: "numeric", pattern: "[0-9]{6}", id: "login-totp" })}
+    ${field({ name: "totp_code", label: "TOTP code", hint: "Only if two-factor authentication is on for your account. A recovery code works here too.", autocomplete: "one-time-code", id: "login-totp" })}
     <button type="submit">Sign in</button>`, { label: "Sign in" });
 
   return [
@@ -35,7 +37,7 @@ export function sessionRoutes({ s }: UiDeps): Route[] {
         const rd = returnTo(rc.url.searchParams.get("rd"));
         const oidc = oidcReturn(rc.url.searchParams.get("oidc"));
         if (await signedIn(rc.request)) return rc.redirect(oidc ? oidcInteraction(oidc) : rd ?? "/");
-        return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${oidc ? html`<p>An application asks you to sign in with MCIAS.</p>` : ""}${loginForm(rc.csrf, "", rd, oidc)}</div>`, { notice: notice(rc) });
+        return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${oidc ? html`<p>An application asks you to sign in with MCIAS.</p>` : ""}${loginForm(rc.csrf, "", rd, oidc)}${loginPasskeyBlock(deps, rc)}</div>`, { notice: notice(rc) });
       },
     },
     {
@@ -54,7 +56,7 @@ export function sessionRoutes({ s }: UiDeps): Route[] {
           return rc.redirect(rd ?? "/");
         } catch (e) {
           if (e instanceof AppError && e.code === "unauthorized") {
-            return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf, username, rd, oidc)}</div>`, { status: 401, error: "Invalid username, password or code." });
+            return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf, username, rd, oidc)}${loginPasskeyBlock(deps, rc)}</div>`, { status: 401, error: "Invalid username, password or code." });
           }
           throw e;
         }
