@@ -154,6 +154,9 @@ describe("openid-client through the real login form", () => {
 
   beforeAll(async () => {
     friendId = await createHuman(s, "friend", FRIEND_PASSWORD, ["photos"]);
+    // SPEC §15 profile fields feed the name and email claims.
+    const prof = await s.call("PATCH", `/v1/accounts/${friendId}`, { token: await s.adminToken(), json: { email: "Friend@Example.com", display_name: "Fran Friend" } });
+    expect(prof.status).toBe(200);
     ctx = await browser.newContext({ ignoreHTTPSErrors: true });
     page = await newPage(ctx);
     pub = await createClient({ name: "Photos SPA", public: true, redirect_uris: [`${cbBase}/cb`], post_logout_redirect_uris: [`${cbBase}/bye`] });
@@ -190,12 +193,16 @@ describe("openid-client through the real login form", () => {
     expect(payload.sub).toBe(friendId);
     expect(payload.preferred_username).toBe("friend");
     expect(payload.groups).toEqual(["photos"]);
+    expect(payload.name).toBe("Fran Friend");
+    expect(String(payload.email).toLowerCase()).toBe("friend@example.com");
+    expect(payload.email_verified).toBe(true);
     const claims = tokens.claims()!;
     expect(claims.sub).toBe(friendId);
 
     const info = await oidc.fetchUserInfo(pubConfig, tokens.access_token, friendId);
     expect(info.preferred_username).toBe("friend");
-    expect(info.name).toBe("friend");
+    expect(info.name).toBe("Fran Friend");
+    expect(String(info.email).toLowerCase()).toBe("friend@example.com");
     expect(info.groups).toEqual(["photos"]);
 
     expect(tokens.refresh_token).toBeString();

@@ -5,6 +5,7 @@ import { SESSION_COOKIE, cookie, parseCookies, sessionCookie } from "../http";
 import { field, postForm } from "../layout";
 import { notice, str, type Route, type UiDeps } from "../routes";
 import { loginPasskeyBlock } from "./onboarding";
+import { oidcInteraction, oidcReturn } from "../oidcReturn";
 
 export function sessionRoutes(deps: UiDeps): Route[] {
   const { s } = deps;
@@ -91,11 +92,6 @@ export function sessionRoutes(deps: UiDeps): Route[] {
   ];
 }
 
-/** An OpenID Connect interaction to return to after sign-in (src/oidc/): only its id, never a URL. */
-function oidcReturn(v: string | null | undefined): string | null {
-  return v && /^[A-Za-z0-9_-]{1,64}$/.test(v) ? v : null;
-}
-const oidcInteraction = (uid: string) => `/oidc/interaction/${uid}`;
 const continuePage = (next: string) =>
   html`<meta http-equiv="refresh" content="0;url=${next}"><div class="card narrow"><h1>Signing in…</h1><p><a href="${next}">Continue to the application</a></p></div>`;
 
