@@ -75,7 +75,6 @@ export const serveCommand = defineCommand({
       log.info("metrics listening", { url: metrics.url });
     }
     serving = true;
-    log.info("listening", { url: server.url, pid: process.pid, config: config.source, sealed: app.services.vault.isSealed() });
     if (config.dev) {
       console.log(`\n  *** MCIAS DEVELOPMENT INSTANCE — not for production ***\n  data: ${config.source}\n  url:  ${server.url}\n  passkeys: ${config.webauthn.origins.join(", ")} (WebAuthn never works on an IP address)\n`);
     }
@@ -101,6 +100,9 @@ export const serveCommand = defineCommand({
         log.error("TLS reload failed; keeping the old certificate", { error: (e as Error).message });
       }
     });
+    // "listening" is the last line of a start: whoever waits for it (tests, scripts) may
+    // signal the process at once, and the banner above is already out.
+    log.info("listening", { url: server.url, pid: process.pid, config: config.source, sealed: app.services.vault.isSealed() });
   },
 });
 
