@@ -30,7 +30,7 @@ export interface GrpcClientOptions {
 
 type Obj = Record<string, unknown>;
 
-const SERVICES = ["AuthService", "TokenService", "AccountService", "PgCredsService", "PolicyService", "AuditService", "VaultService"] as const;
+const SERVICES = ["AuthService", "TokenService", "AccountService", "PgCredsService", "PolicyService", "AuditService", "VaultService", "OidcService"] as const;
 type ServiceName = (typeof SERVICES)[number];
 
 // protobufjs puts repeated fields first when it fills defaults; REST's key order is the
@@ -46,6 +46,9 @@ function ordered<R>(o: unknown, keys: string[]): R {
 }
 const account = (m: unknown): T.Account => ordered(fromMessage(m, ["email", "display_name"]), ACCOUNT_KEYS);
 const credential = (m: unknown): T.WebauthnCredential => fromMessage(m, ["last_used_at"]) as T.WebauthnCredential;
+
+const oidcWithSecret = (m: Obj): T.OidcClientWithSecret =>
+  ({ client: fromMessage(m.client), client_secret: (m.client_secret as string | undefined) ?? null }) as T.OidcClientWithSecret;
 
 /** Keeps only the named keys that hold a value (REST leaves the rest out). */
 function drop(o: Obj, keys: string[]): Obj {
@@ -301,6 +304,26 @@ export class GrpcClient implements McIasApi {
     const r = await this.#call("AuditService", "Query", q);
     return { events: (r.events as unknown[]).map(auditEventFromMessage), next_cursor: (r.next_cursor as string | undefined) ?? null };
   }
+
+  // ---- OIDC relying parties and grants --------------------------------------------
+  async createOidcClient(body: T.CreateOidcClientRequest): Promise<T.OidcClientWithSecret> {
+    return oidcWithSecret(await this.#call("OidcService", "CreateClient", { ...body }));
+  }
+  async listOidcClients(): Promise<T.OidcClient[]> { return fromMessage((await this.#call("OidcService", "ListClients")).clients) as T.OidcClient[]; }
+  async getOidcClient(id: string): Promise<T.OidcClient> { return fromMessage(await this.#call("OidcService", "GetClient", { id })) as T.OidcClient; }
+  async updateOidcClient(id: string, patch: T.UpdateOidcClientRequest): Promise<T.OidcClient> {
+    const msg: Obj = { id, ...patch };
+    for (const k of ["post_logout_redirect_uris", "allowed_roles"] as const) {
+      if (Array.isArray(patch[k]) && patch[k]!.length === 0) { delete msg[k]; msg[`clear_${k}`] = true; }
+    }
+    return fromMessage(await this.#call("OidcService", "UpdateClient", msg)) as T.OidcClient;
+  }
+  async deleteOidcClient(id: string): Promise<void> { await this.#call("OidcService", "DeleteClient", { id }); }
+  async rotateOidcClientSecret(id: string): Promise<T.OidcClientWithSecret> { return oidcWithSecret(await this.#call("OidcService", "RotateClientSecret", { id })); }
+  async listOwnOidcGrants(): Promise<T.OidcGrant[]> {
+    return fromMessage((await this.#call("OidcService", "ListGrants")).grants, ["created_at", "expires_at"]) as T.OidcGrant[];
+  }
+  async revokeOwnOidcGrant(grantId: string): Promise<void> { await this.#call("OidcService", "RevokeGrant", { id: grantId }); }
 
   // ---- vault --------------------------------------------------------------------
   async vaultStatus(): Promise<T.VaultStatus> { return (await this.#call("VaultService", "Status", {}, { auth: false })) as unknown as T.VaultStatus; }

@@ -13,6 +13,7 @@ import { CreateAccountBody, GrantRoleBody, ListAccountsQuery, RoleParams, Roles,
 import { AudienceBody, ChangePasswordBody, LoginBody, StepUpBody, TotpConfirmBody, ValidateBody } from "../api/schemas/auth";
 import { IdParams } from "../api/schemas/common";
 import { SetPgCredBody } from "../api/schemas/pgcreds";
+import { CreateOidcClientBody, OidcClientParams, OidcGrantParams, UpdateOidcClientBody } from "../api/schemas/oidc";
 import {
   AcceptInviteBody, AccountCredentialParams, CredentialParams, InviteParams, RegenerateRecoveryCodesBody, RenameCredentialBody,
 } from "../api/schemas/onboarding";
@@ -61,6 +62,12 @@ export function check<T extends TSchema>(schema: T, v: unknown): Static<T> {
   const path = first?.path ? first.path : "body";
   const why = (first?.message ?? "invalid value").replace(/\s+/g, " ").slice(0, 120);
   throw new AppError("bad_request", `invalid ${path}: ${why}`);
+}
+
+/** Drops the named list fields when empty (proto3 cannot tell an empty list from an absent one). */
+function nonEmpty(m: Msg, lists: string[]): Msg {
+  for (const k of lists) if (Array.isArray(m[k]) && (m[k] as unknown[]).length === 0) delete m[k];
+  return m;
 }
 
 /** The listed fields that are present. */
@@ -265,6 +272,28 @@ export const RPCS: Record<string, Record<string, Rpc>> = {
         return s.policy.evaluate(ctx, check(EvaluateBody, { ...pick(req, "subject_id", "action"), ...(resource ? { resource } : {}) }));
       },
     },
+  },
+  "mcias.v1.OidcService": {
+    CreateClient: {
+      rest: "POST /v1/oidc/clients", ...BEARER,
+      run: (s, ctx, req) => s.oidc.clients.create(ctx, check(CreateOidcClientBody, nonEmpty(pick(req, "name", "redirect_uris", "post_logout_redirect_uris", "public", "allowed_roles", "id_token_alg"), ["post_logout_redirect_uris", "allowed_roles"]))),
+    },
+    ListClients: { rest: "GET /v1/oidc/clients", ...BEARER, run: (s, ctx) => ({ clients: s.oidc.clients.list(ctx) }) },
+    GetClient: { rest: "GET /v1/oidc/clients/{id}", ...BEARER, run: (s, ctx, req) => s.oidc.clients.get(ctx, check(OidcClientParams, pick(req, "id")).id) },
+    UpdateClient: {
+      rest: "PATCH /v1/oidc/clients/{id}", ...BEARER,
+      run: (s, ctx, req) => {
+        const p = check(OidcClientParams, pick(req, "id"));
+        const body = nonEmpty(pick(req, "name", "redirect_uris", "post_logout_redirect_uris", "allowed_roles", "id_token_alg"), ["redirect_uris", "post_logout_redirect_uris", "allowed_roles"]);
+        if (req.clear_post_logout_redirect_uris) body.post_logout_redirect_uris = [];
+        if (req.clear_allowed_roles) body.allowed_roles = [];
+        return s.oidc.clients.update(ctx, p.id, check(UpdateOidcClientBody, body));
+      },
+    },
+    DeleteClient: { rest: "DELETE /v1/oidc/clients/{id}", ...BEARER, run: (s, ctx, req) => { s.oidc.clients.remove(ctx, check(OidcClientParams, pick(req, "id")).id); return {}; } },
+    RotateClientSecret: { rest: "POST /v1/oidc/clients/{id}/secret", ...BEARER, run: (s, ctx, req) => s.oidc.clients.rotateSecret(ctx, check(OidcClientParams, pick(req, "id")).id) },
+    ListGrants: { rest: "GET /v1/oidc/grants", ...BEARER, run: (s, ctx) => ({ grants: s.oidc.grants.mine(ctx) }) },
+    RevokeGrant: { rest: "DELETE /v1/oidc/grants/{id}", ...BEARER, run: (s, ctx, req) => { s.oidc.grants.revoke(ctx, check(OidcGrantParams, pick(req, "id")).id); return {}; } },
   },
   "mcias.v1.AuditService": {
     Query: {

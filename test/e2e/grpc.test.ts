@@ -19,7 +19,7 @@ let g: GrpcChannel;
 const fx = {} as {
   admin: string; carol: string; carolId: string; dave: string; svc: string; erin: string; erinTok: string;
   frank: string; frankTok: string; victim: string; rule: number; svcJti: string; adminJti: string;
-  invitee: string; inviteToken: string;
+  invitee: string; inviteToken: string; oidcClient: string;
 };
 const PG_PASSWORD = "pg-secret-password-for-grpc";
 
@@ -116,6 +116,14 @@ const CASES: Case[] = [
   { rpc: "PolicyService/UpdateRule", ok: () => ({ req: { id: fx.rule, enabled: false }, check: (r) => expect(r.enabled).toBe(false) }), deniedFor: () => fx.carol, bad: () => ({ id: fx.rule, effect: "maybe" }) },
   { rpc: "PolicyService/Evaluate", ok: () => ({ req: { subject_id: fx.dave, action: "audit:read", resource: { type: "audit" } }, check: (r) => expect(r.effect).toBeString() }), deniedFor: () => fx.carol, bad: () => ({ subject_id: "x", action: "audit:read", resource: { type: "audit" } }) },
   { rpc: "PolicyService/DeleteRule", ok: () => ({ req: { id: fx.rule } }), deniedFor: () => fx.carol },
+  { rpc: "OidcService/CreateClient", ok: () => ({ req: { name: "grpc-app", redirect_uris: ["https://app.test/callback"] }, check: (r) => { fx.oidcClient = r.client.id; expect(r.client_secret.length).toBeGreaterThan(20); } }), deniedFor: () => fx.carol, bad: () => ({ name: "", redirect_uris: ["https://app.test/cb"] }) },
+  { rpc: "OidcService/ListClients", ok: () => ({ req: {}, check: (r) => expect(r.clients.map((c: any) => c.name)).toContain("grpc-app") }), deniedFor: () => fx.carol },
+  { rpc: "OidcService/GetClient", ok: () => ({ req: { id: fx.oidcClient }, check: (r) => expect(r.redirect_uris).toEqual(["https://app.test/callback"]) }), deniedFor: () => fx.carol },
+  { rpc: "OidcService/UpdateClient", ok: () => ({ req: { id: fx.oidcClient, name: "grpc-app-2" }, check: (r) => expect(r.name).toBe("grpc-app-2") }), deniedFor: () => fx.carol, bad: () => ({ id: fx.oidcClient, name: "" }) },
+  { rpc: "OidcService/RotateClientSecret", ok: () => ({ req: { id: fx.oidcClient }, check: (r) => expect(r.client_secret.length).toBeGreaterThan(20) }), deniedFor: () => fx.carol },
+  { rpc: "OidcService/ListGrants", ok: () => ({ req: {}, token: fx.carol, check: (r) => expect(r.grants).toEqual([]) }) },
+  { rpc: "OidcService/RevokeGrant", ok: () => ({ req: { id: "no-such-grant" }, token: fx.carol }), expect: "NOT_FOUND" },
+  { rpc: "OidcService/DeleteClient", ok: () => ({ req: { id: fx.oidcClient } }), deniedFor: () => fx.carol },
   { rpc: "AuditService/Query", ok: () => ({ req: { limit: 5 }, check: (r) => expect(r.events.length).toBe(5) }), deniedFor: () => fx.carol, bad: () => ({ limit: 0 }) },
   { rpc: "AuditService/Verify", ok: () => ({ req: {}, check: (r) => expect(r.ok).toBe(true) }), deniedFor: () => fx.carol },
   { rpc: "VaultService/Status", ok: () => ({ req: {}, token: null, check: (r) => expect(r.sealed).toBe(false) }) },
@@ -257,8 +265,8 @@ describe("grpcurl (reflection only, no proto files)", () => {
     expect(list.code).toBe(0);
     expect(list.out.trim().split("\n").sort()).toEqual([
       "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection",
-      "mcias.v1.AccountService", "mcias.v1.AuditService", "mcias.v1.AuthService", "mcias.v1.PgCredsService",
-      "mcias.v1.PolicyService", "mcias.v1.TokenService", "mcias.v1.VaultService",
+      "mcias.v1.AccountService", "mcias.v1.AuditService", "mcias.v1.AuthService", "mcias.v1.OidcService",
+      "mcias.v1.PgCredsService", "mcias.v1.PolicyService", "mcias.v1.TokenService", "mcias.v1.VaultService",
     ]);
     const desc = await grpcurl([s.grpc!, "describe", "mcias.v1.Account"]);
     expect(desc.code).toBe(0);
