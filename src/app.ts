@@ -13,6 +13,9 @@ import { createVault } from "./vault/vault";
 import { createUi } from "./ui";
 import { createTelemetry } from "./metrics/telemetry";
 import { createRouteMatcher } from "./http/routeTemplate";
+import type { SharedState } from "./workers/shared";
+import { createSharedLimiter } from "./workers/sharedLimiter";
+import { createVaultShare } from "./workers/sharedVault";
 
 export interface AppOptions {
   config: Config;
@@ -20,6 +23,14 @@ export interface AppOptions {
   clock?: Clock;
   /** Where the passphrase variable is read from (defaults to the process environment). */
   env?: Record<string, string | undefined>;
+  /** Serving threads (`[server] workers` > 1): state shared with the other threads. */
+  shared?: {
+    state: SharedState;
+    /** "main" unseals at start and publishes; "worker" follows what main published. */
+    role: "main" | "worker";
+    /** Called after this thread published a seal/unseal (wakes the other threads). */
+    nudge(): void;
+  };
 }
 
 export interface App {
@@ -46,16 +57,25 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const store = createStore(db);
   const vault = createVault();
   const { telemetry, expose } = createTelemetry({ sealed: () => vault.isSealed(), dbPath: opts.config.database.path });
-  const services = createServices({ store, vault, config: opts.config, clock, log, telemetry });
-  await services.vault.startup(opts.env ?? Bun.env);
+  const shared = opts.shared;
+  const vaultShare = shared ? createVaultShare(shared.state.vault, shared.nudge) : undefined;
+  const services = createServices({ store, vault, config: opts.config, clock, log, telemetry, vaultShare });
+  if (shared?.role === "worker") services.vault.joinShared();
+  else {
+    await services.vault.startup(opts.env ?? Bun.env);
+    if (shared) services.vault.publishShared();
+  }
   // Not awaited: the decoy hash (~one Argon2id) is computed while the server starts
   // listening; a login that arrives first awaits the same promise, so no login path is
   // ever faster than a real verify.
   void services.auth.warmUp();
-  const limiters = createLimiters(opts.config.rateLimit, () => clock.now(), (name) => telemetry.rateLimited(name));
+  const limiters = createLimiters(
+    opts.config.rateLimit, () => clock.now(), (name) => telemetry.rateLimited(name),
+    shared ? (name, b, now) => createSharedLimiter(b, shared.state.limiters[name], now) : undefined,
+  );
   const root = new Elysia({ normalize: false })
     .use(createApi(services, limiters, log))
-    .use(createUi(services, limiters, log));
+    .use(createUi(services, limiters, log, shared?.state.csrfKey));
   const routeOf = createRouteMatcher(root.routes);
   return {
     services,

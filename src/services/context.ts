@@ -2,6 +2,7 @@ import type { Config } from "../config/schema";
 import type { Logger } from "../log";
 import type { Store } from "../store";
 import type { Vault } from "../vault/vault";
+import type { VaultShare } from "./vault";
 import type { Telemetry } from "../metrics/telemetry";
 import type { AccountStatus, AccountType } from "../store/accounts";
 
@@ -17,6 +18,8 @@ export interface ServiceDeps {
   log: Logger;
   /** Counters for /metrics (SPEC §19); absent in `mcias db`. */
   telemetry?: Telemetry;
+  /** Vault state shared with other serving threads (`[server] workers` > 1). */
+  vaultShare?: VaultShare;
 }
 
 /** The authenticated caller, loaded from the database at request time (never from token claims). */
