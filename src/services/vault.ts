@@ -144,6 +144,8 @@ export function createVaultService(deps: ServiceDeps, audit: AuditService, authz
     },
     /** The main thread's start, after startup(): publish what it unsealed (or sealed). */
     publishShared(): void {
+      // This thread's state is the truth at start: skip the (initially sealed) shared one.
+      if (share) applied = share.generation();
       publish(vault.isSealed() ? null : vault.masterKey());
     },
 
