@@ -21,6 +21,9 @@ const server = Bun.serve({
     }
     if (req.method === "GET" && url.pathname === "/v1/auth/me") return Response.json(account);
     if (req.method === "GET" && url.pathname === "/v1/health") return Response.json({ status: "ok" });
+    if (req.method === "GET" && url.pathname === "/v1/authz/forward-auth") {
+      return new Response("", { headers: { "remote-user": req.headers.get("authorization") ? "bench" : "", "cache-control": "no-store" } });
+    }
     return Response.json({ error: "not found", code: "not_found" }, { status: 404 });
   },
 });

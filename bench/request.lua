@@ -11,3 +11,10 @@ local token = os.getenv("WRK_TOKEN")
 if token and token ~= "" then
   wrk.headers["Authorization"] = "Bearer " .. token
 end
+local fwd = os.getenv("WRK_FWD_HOST")
+if fwd and fwd ~= "" then
+  wrk.headers["X-Forwarded-Proto"] = "https"
+  wrk.headers["X-Forwarded-Host"] = fwd
+  wrk.headers["X-Forwarded-Uri"] = "/"
+  wrk.headers["X-Forwarded-Method"] = "GET"
+end

@@ -1,6 +1,8 @@
 /**
- * The composition root: builds store, vault, services, limiters and the HTTP app
- * once. `serve` calls it with the real config; tests call it with a temp database.
+ * The composition root: `createCore` builds store, vault and services over an open
+ * database — the one wiring `serve` (through `createApp`) and `mcias db` share —
+ * and `createApp` adds migration, start-up, limiters and the faces. `serve` calls it
+ * with the real config; tests call it with a temp database.
  */
 import { Elysia } from "elysia";
 import { createApi } from "./api/app";
@@ -10,12 +12,15 @@ import { createLogger, type Logger } from "./log";
 import { createServices, systemClock, type Clock, type Services } from "./services";
 import { createStore, migrate, openDatabase, type Store } from "./store";
 import { createVault } from "./vault/vault";
+import type { Telemetry } from "./metrics/telemetry";
 import { createUi } from "./ui";
 import { createTelemetry } from "./metrics/telemetry";
 import { createRouteMatcher } from "./http/routeTemplate";
+import { withRequestInfo, type RequestInfo } from "./http/requestInfo";
 import type { SharedState } from "./workers/shared";
 import { createSharedLimiter } from "./workers/sharedLimiter";
 import { createVaultShare } from "./workers/sharedVault";
+import type { VaultShare } from "./services/vault";
 
 export interface AppOptions {
   config: Config;
@@ -38,8 +43,11 @@ export interface App {
   store: Store;
   limiters: Limiters;
   log: Logger;
-  /** Handles one request (client IP already recorded by the server). */
-  handle(req: Request): Promise<Response>;
+  /**
+   * Handles one request from client `ip` (the listener's resolution; tests pass their
+   * own). The only way in: any client-sent value in the IP slot is replaced.
+   */
+  handle(req: Request, info?: RequestInfo): Promise<Response>;
   /** The route template a request matched ("unmatched" if none): a bounded metrics label. */
   routeOf(method: string, path: string): string;
   /** Records one served request in the metrics. */
@@ -49,17 +57,50 @@ export interface App {
   close(): void;
 }
 
+export interface CoreOptions {
+  /** An open database (`openDatabase`, or `mcias db`'s exclusive/creating variants). */
+  db: Parameters<typeof createStore>[0];
+  config: Config;
+  log: Logger;
+  clock?: Clock;
+  telemetry?: Telemetry;
+  vaultShare?: VaultShare;
+}
+
+export interface Core {
+  store: Store;
+  services: Services;
+  /** Seals the vault (the key leaves memory) and closes the database. */
+  close(): void;
+}
+
+/** Store, vault and services over an open database: built here and nowhere else. */
+export function createCore(opts: CoreOptions): Core {
+  const store = createStore(opts.db);
+  const vault = createVault();
+  const services = createServices({ store, vault, config: opts.config, clock: opts.clock ?? systemClock, log: opts.log, telemetry: opts.telemetry, vaultShare: opts.vaultShare });
+  return {
+    store,
+    services,
+    close() {
+      vault.seal();
+      store.close();
+    },
+  };
+}
+
 export async function createApp(opts: AppOptions): Promise<App> {
   const log = opts.log ?? createLogger();
   const clock = opts.clock ?? systemClock;
   const db = openDatabase(opts.config.database.path);
   migrate(db);
-  const store = createStore(db);
-  const vault = createVault();
-  const { telemetry, expose } = createTelemetry({ sealed: () => vault.isSealed(), dbPath: opts.config.database.path });
+  let sealed = () => true;
+  const { telemetry, expose } = createTelemetry({ sealed: () => sealed(), dbPath: opts.config.database.path });
   const shared = opts.shared;
   const vaultShare = shared ? createVaultShare(shared.state.vault, shared.nudge) : undefined;
-  const services = createServices({ store, vault, config: opts.config, clock, log, telemetry, vaultShare });
+  const core = createCore({ db, config: opts.config, log, clock, telemetry, vaultShare });
+  const { store, services } = core;
+  sealed = () => services.vault.isSealed();
   if (shared?.role === "worker") services.vault.joinShared();
   else {
     await services.vault.startup(opts.env ?? Bun.env);
@@ -82,13 +123,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
     store,
     limiters,
     log,
-    handle: (req) => root.handle(req),
+    handle: (req, info) => root.handle(withRequestInfo(req, info ?? { ip: null })),
     routeOf,
     observe: (route, method, status, seconds) => telemetry.request(route, method, status, seconds),
     metrics: expose,
-    close() {
-      vault.seal();
-      store.close();
-    },
+    close: core.close,
   };
 }

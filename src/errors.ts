@@ -16,6 +16,8 @@ export const ERROR_STATUS = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
+/** Every code a response may carry (the REST schemas and the gRPC mapping are built from it). */
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[];
 
 export class AppError extends Error {
   readonly code: ErrorCode;

@@ -8,7 +8,6 @@ import { readFileSync } from "node:fs";
 import { createProxyMatcher, resolveClientIp } from "./http/clientIp";
 import { limitBody } from "./http/body";
 import { errorResponse } from "./http/errorResponse";
-import { setClientIp } from "./http/requestInfo";
 import { applySecurityHeaders } from "./http/securityHeaders";
 import type { App } from "./app";
 import type { Config } from "./config/schema";
@@ -41,15 +40,13 @@ export function startServer(app: App, config: Config, opts: { join?: boolean } =
   const fetch = async (incoming: Request, srv: Server<undefined>): Promise<Response> => {
     const started = performance.now();
     const url = new URL(incoming.url);
-    const ip = resolveClientIp(srv.requestIP(incoming)?.address ?? null, incoming.headers.get("x-forwarded-for"), isTrusted);
+    const peer = srv.requestIP(incoming)?.address ?? null;
+    const ip = resolveClientIp(peer, incoming.headers.get("x-forwarded-for"), isTrusted);
     let res: Response;
     try {
       const req = await limitBody(incoming);
       if (req instanceof Response) res = req;
-      else {
-        setClientIp(req, ip);
-        res = await app.handle(req);
-      }
+      else res = await app.handle(req, { ip, viaTrustedProxy: peer !== null && isTrusted(peer) });
     } catch (e) {
       log.error("request failed", { path: url.pathname, error: (e as Error)?.name ?? "Error" });
       res = errorResponse("internal", "internal error");
@@ -68,7 +65,7 @@ export function startServer(app: App, config: Config, opts: { join?: boolean } =
     port,
     reusePort,
     development: false,
-    // Backstop only: readJsonBody enforces the 64 KiB API limit with a JSON 413.
+    // Backstop only: limitBody (src/http/body.ts) enforces the 64 KiB limit with a JSON 413.
     maxRequestBodySize: 1024 * 1024,
     tls,
     fetch,

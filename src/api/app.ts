@@ -6,6 +6,7 @@
 import { Elysia } from "elysia";
 import type { Logger } from "../log";
 import type { Services } from "../services";
+import type { SealedOperation } from "../services/vault";
 import { docsRoutes } from "./docs";
 import { errorResponse } from "../http/errorResponse";
 import { mapError } from "./errors";
@@ -18,16 +19,20 @@ import { policyRoutes } from "./routes/policy";
 import { serviceAccountRoutes } from "./routes/serviceAccounts";
 import { systemRoutes } from "./routes/system";
 import { tokenRoutes } from "./routes/tokens";
+import { forwardAuthRoutes } from "./routes/forwardAuth";
 
-const OPEN_WHILE_SEALED = new Set(["/v1/health", "/v1/vault/status", "/v1/vault/unseal"]);
+/** The REST routes of the operations a sealed server serves (services/vault.ts OPEN_WHILE_SEALED). */
+const SEALED_OPS: Record<string, SealedOperation> = {
+  "/v1/health": "health", "/v1/vault/status": "vault.status", "/v1/vault/unseal": "vault.unseal",
+};
 
 export function createApi(s: Services, limiters: Limiters, log: Logger) {
   return new Elysia({ normalize: false, name: "mcias-api", seed: s.id })
     .onError({ as: "global" }, ({ code, error, path }) => mapError(code, error, log, path))
     .onRequest(({ request }) => {
-      if (!s.deps.vault.isSealed()) return;
+      if (!s.vault.isSealed()) return;
       const path = new URL(request.url).pathname;
-      if (path.startsWith("/v1/") && !OPEN_WHILE_SEALED.has(path)) return errorResponse("vault_sealed", "vault is sealed");
+      if (path.startsWith("/v1/") && !s.vault.admits(SEALED_OPS[path])) return errorResponse("vault_sealed", "vault is sealed");
     })
     .use(docsRoutes())
     .use(systemRoutes(s, limiters))
@@ -37,7 +42,8 @@ export function createApi(s: Services, limiters: Limiters, log: Logger) {
     .use(serviceAccountRoutes(s))
     .use(pgcredRoutes(s))
     .use(auditRoutes(s))
-    .use(policyRoutes(s));
+    .use(policyRoutes(s))
+    .use(forwardAuthRoutes(s));
 }
 
 export type Api = ReturnType<typeof createApi>;

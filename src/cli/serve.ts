@@ -93,7 +93,7 @@ export const serveCommand = defineCommand({
       log.info("metrics listening", { url: metrics.url });
     }
     serving = true;
-    log.info("listening", { url: server.url, pid: process.pid, config: config.source, workers: config.server.workers, sealed: app.services.deps.vault.isSealed() });
+    log.info("listening", { url: server.url, pid: process.pid, config: config.source, workers: config.server.workers, sealed: app.services.vault.isSealed() });
     if (config.dev) {
       console.log(`\n  *** MCIAS DEVELOPMENT INSTANCE — not for production ***\n  data: ${config.source}\n  url:  ${server.url}\n`);
     }

@@ -128,6 +128,7 @@ export interface RuleMatchView extends RuleMatch {
   subject_is_delegate?: boolean;
   subject_is_grantee?: boolean;
   escalates_to_admin?: boolean;
+  subject_has_app_role?: boolean;
 }
 
 /** A policy rule (stored rules have positive ids, built-ins negative ones). */

@@ -29,10 +29,30 @@ export interface Config {
     validate: Bucket;
     unseal: Bucket;
   };
+  /** SPEC §16: the portal session and the apps behind forward-auth. */
+  sso: {
+    /** Parent domain for the console session cookie (".example.com"); absent = host-only cookie. */
+    cookieDomain?: string;
+    /** Where browsers are sent to sign in (https URL of this server); default tokens.issuer. */
+    portalUrl: string;
+    apps: SsoApp[];
+  };
   /** Where the config came from, for messages; "embedded default" for the dev instance. */
   source: string;
   /** True for the zero-setup development instance. */
   dev: boolean;
+}
+
+/** One `[[sso.apps]]` entry: an app behind the reverse proxy. */
+export interface SsoApp {
+  /** Lower-case host name, without port. */
+  host: string;
+  /** Shown on the dashboard; default the host. */
+  name: string;
+  /** Holding any one opens the app; empty = any account. */
+  roles: string[];
+  /** Path prefixes this entry covers; empty = the whole host. The longest match wins. */
+  paths: string[];
 }
 
 export interface Bucket {

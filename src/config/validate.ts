@@ -23,6 +23,7 @@ const SECTIONS: Record<string, readonly string[]> = {
   argon2: ["time", "memory"],
   lockout: ["max_failures", "window", "duration"],
   master_key: ["passphrase_env", "keyfile"],
+  sso: ["cookie_domain", "portal_url", "apps"],
   rate_limit: [
     "login_rate", "login_burst", "validate_rate", "validate_burst", "unseal_rate", "unseal_burst",
   ],
@@ -158,6 +159,8 @@ export function validateConfig(doc: Table, baseDir: string, source: string): Con
     throw new ConfigError(`master_key.passphrase_env: "${passphraseEnv}" is not an environment variable name`);
   }
 
+  const sso = validateSso(section(doc, "sso"), issuer);
+
   const rl = section(doc, "rate_limit");
   const bucket = (name: string, rate: number, burst: number): Bucket => ({
     rate: rl.num(`${name}_rate`, rate, 0.001),
@@ -195,7 +198,55 @@ export function validateConfig(doc: Table, baseDir: string, source: string): Con
       validate: bucket("validate", 1000, 2000),
       unseal: bucket("unseal", 3, 5),
     },
+    sso,
     source,
     dev: false,
   };
+}
+
+const HOST_RE = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const APP_KEYS = ["host", "name", "roles", "paths"];
+
+/** [sso]: cookie_domain, portal_url, [[sso.apps]] (SPEC §16). */
+function validateSso(sec: Section, issuer: string): Config["sso"] {
+  let cookieDomain = sec.string("cookie_domain");
+  if (cookieDomain !== undefined) {
+    const bare = cookieDomain.replace(/^\./, "").toLowerCase();
+    // A public suffix alone ("com") would share the session with the whole TLD.
+    if (!HOST_RE.test(bare) || !bare.includes(".")) {
+      throw new ConfigError(`sso.cookie_domain: "${cookieDomain}" is not a domain like ".example.com"`);
+    }
+    cookieDomain = bare;
+  }
+  // Default: the issuer (tokens.issuer is validated as a URL on its own; an explicit
+  // portal_url is checked here).
+  const explicit = sec.string("portal_url");
+  const portal = explicit ?? issuer;
+  let portalUrl: URL | null = null;
+  try {
+    portalUrl = new URL(portal);
+  } catch {
+    if (explicit !== undefined) throw new ConfigError(`sso.portal_url: "${portal}" is not a URL`);
+  }
+  if (explicit !== undefined && portalUrl?.protocol !== "https:") throw new ConfigError(`sso.portal_url: "${portal}" must be an https URL`);
+  const raw = sec.t.apps;
+  if (raw !== undefined && (!Array.isArray(raw) || raw.some((a) => typeof a !== "object" || a === null || Array.isArray(a)))) {
+    throw new ConfigError("sso.apps: must be an array of tables ([[sso.apps]])");
+  }
+  const apps = ((raw ?? []) as Table[]).map((a, i) => {
+    const key = `sso.apps[${i}]`;
+    for (const k of Object.keys(a)) if (!APP_KEYS.includes(k)) throw new ConfigError(`${key}.${k}: unknown key`);
+    const s = new Section(key, a);
+    const host = s.string("host", { required: true })!.toLowerCase();
+    if (!HOST_RE.test(host)) throw new ConfigError(`${key}.host: "${host}" is not a host name`);
+    if (cookieDomain !== undefined && host !== cookieDomain && !host.endsWith(`.${cookieDomain}`)) {
+      throw new ConfigError(`${key}.host: "${host}" is not under sso.cookie_domain "${cookieDomain}": the session cookie would not reach it`);
+    }
+    const roles = s.stringArray("roles");
+    for (const r of roles) if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(r)) throw new ConfigError(`${key}.roles: "${r}" is not a role name`);
+    const paths = s.stringArray("paths");
+    for (const p of paths) if (!p.startsWith("/") || /[\s?#]/.test(p)) throw new ConfigError(`${key}.paths: "${p}" is not a path prefix like "/admin"`);
+    return { host, name: s.string("name") ?? host, roles, paths };
+  });
+  return { cookieDomain, portalUrl: portalUrl?.origin ?? portal, apps };
 }

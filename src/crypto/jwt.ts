@@ -6,11 +6,11 @@
  */
 import { decodeProtectedHeader, jwtVerify, SignJWT } from "jose";
 import type { KeyObject } from "node:crypto";
+import { UUID_RE } from "./random";
 
 export const CLOCK_SKEW_S = 60;
 export const MAX_TOKEN_LENGTH = 8192;
 const ALLOWED_HEADER_KEYS = new Set(["alg", "typ", "kid"]);
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export type AccountType = "human" | "system";
 

@@ -5,6 +5,9 @@ export function randomBytes(n: number): Buffer {
   return nodeRandomBytes(n);
 }
 
+/** The ids MCIAS mints (newId): lower-case UUIDs. Every check of an id uses this one pattern. */
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export function newId(): string {
   return randomUUID();
 }

@@ -1,10 +1,34 @@
-/** The client IP the server wrapper resolved for each request (see server.ts). */
-const clientIps = new WeakMap<Request, string | null>();
+/**
+ * What the listener learned about a request's connection travels on the request
+ * itself, in named header slots that the app's single entry point
+ * (`App.handle(req, info)`, src/app.ts) always overwrites: whatever a client sends in
+ * those headers is dropped, so only the listener's resolution (src/http/clientIp.ts)
+ * — or a test's explicit value — is ever read. No module-level state.
+ */
+export const CLIENT_IP_HEADER = "x-mcias-client-ip";
+export const VIA_TRUSTED_PROXY_HEADER = "x-mcias-via-trusted-proxy";
 
-export function setClientIp(req: Request, ip: string | null): void {
-  clientIps.set(req, ip);
+export interface RequestInfo {
+  /** The client IP (socket peer, or the right-most untrusted X-Forwarded-For hop). */
+  ip: string | null;
+  /** The socket peer is in server.trusted_proxies: its X-Forwarded-* headers may be believed. */
+  viaTrustedProxy?: boolean;
+}
+
+/** A copy of `req` carrying `info` and no client-supplied value in its slots. */
+export function withRequestInfo(req: Request, info: RequestInfo): Request {
+  const headers = new Headers(req.headers);
+  headers.delete(CLIENT_IP_HEADER);
+  headers.delete(VIA_TRUSTED_PROXY_HEADER);
+  if (info.ip) headers.set(CLIENT_IP_HEADER, info.ip);
+  if (info.viaTrustedProxy) headers.set(VIA_TRUSTED_PROXY_HEADER, "1");
+  return new Request(req, { headers });
 }
 
 export function clientIpOf(req: Request): string | null {
-  return clientIps.get(req) ?? null;
+  return req.headers.get(CLIENT_IP_HEADER);
+}
+
+export function viaTrustedProxy(req: Request): boolean {
+  return req.headers.get(VIA_TRUSTED_PROXY_HEADER) === "1";
 }

@@ -25,11 +25,13 @@ export const ACTIONS = [
   "totp:enroll",
   "password:change",
   "vault:seal",
+  // SPEC §16: open an app behind the reverse proxy (forward-auth); resource type "app".
+  "apps:access",
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];
 
-export const RESOURCE_TYPES = ["account", "token", "pgcreds", "audit", "policy", "vault"] as const;
+export const RESOURCE_TYPES = ["account", "token", "pgcreds", "audit", "policy", "vault", "app"] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 export function isAction(s: string): s is Action {

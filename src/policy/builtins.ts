@@ -54,4 +54,10 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     id: -11, description: "only an admin may issue a token for an account that holds admin", effect: "deny", priority: 0, enabled: true,
     match: { actions: ["tokens:issue"], resource_types: ["token", "account"], escalates_to_admin: true },
   },
+  {
+    // SPEC §16: [[sso.apps]] roles (or any account when an app names none). Stored deny
+    // rules can still close an app (resource type "app"; `services` matches its host).
+    id: -12, description: "an account holding one of an app's roles (any account if it names none) may open it", effect: "allow", priority: 1, enabled: true,
+    match: { actions: ["apps:access"], resource_types: ["app"], subject_has_app_role: true },
+  },
 ] satisfies Rule[]);

@@ -45,6 +45,11 @@ function matchHolds(m: BuiltinMatch, { subject, action, resource }: PolicyInput)
     const esc = (resource.roles ?? []).includes("admin") && !subject.roles.includes("admin");
     if (esc !== m.escalates_to_admin) return false;
   }
+  if (m.subject_has_app_role !== undefined) {
+    const roles = resource.app_roles ?? [];
+    const has = roles.length === 0 || roles.some((r) => subject.roles.includes(r));
+    if (has !== m.subject_has_app_role) return false;
+  }
   if (m.subject_is_grantee !== undefined) {
     const is = (resource.grantee_ids ?? []).includes(subject.id);
     if (is !== m.subject_is_grantee) return false;

@@ -21,6 +21,8 @@ export interface Resource {
   grantee_ids?: string[];
   /** Roles of the account the resource belongs to (built-in rules only). */
   roles?: string[];
+  /** For an app (forward-auth): the roles that open it; empty = any account (built-in rules only). */
+  app_roles?: string[];
 }
 
 export interface PolicyInput {
@@ -48,6 +50,8 @@ export interface BuiltinMatch extends RuleMatch {
   subject_is_grantee?: boolean;
   /** The resource's account holds `admin` and the subject does not. */
   escalates_to_admin?: boolean;
+  /** The subject holds one of the app's roles, or the app names none. */
+  subject_has_app_role?: boolean;
 }
 
 export interface Rule {

@@ -8,7 +8,9 @@ import { newId } from "../crypto/random";
 import type { AccountRow, AccountStatus, AccountType } from "../store/accounts";
 import type { AuditService } from "./audit";
 import type { Authz } from "./authz";
-import { iso, MAX_ROLES, MAX_TAGS, ROLE_RE, TAG_RE, USERNAME_RE, type Ctx, type ServiceDeps } from "./context";
+import { iso, type ServiceDeps } from "./deps";
+import { MAX_ROLES, MAX_TAGS, ROLE_RE, TAG_RE, USERNAME_RE, UUID_RE } from "./limits";
+import { type Ctx } from "./principal";
 import { CLEARED } from "./lockout";
 import { toAccountView, type AccountView } from "./views";
 
@@ -106,6 +108,26 @@ export function createAccountService(deps: ServiceDeps, audit: AuditService, aut
       const row = load(id);
       authz.require(ctx, "accounts:read", authz.accountResource(row));
       return view(row);
+    },
+
+    /**
+     * The id of the account `ref` names — an id (any case) or a username — for every
+     * face that takes either (SPEC §17: `--id` takes an id or a username; the console's
+     * grantee and audit filters; `?account=`). Deleted accounts included. A UUID-shaped
+     * ref is tried as an id first (it is also a valid username). Knowing an id already
+     * is no disclosure; resolving a username needs `accounts:read` on it, and an unknown
+     * name is refused like an unreadable one to whoever may not list accounts.
+     */
+    resolve(ctx: Ctx, ref: string): string {
+      const r = ref.trim();
+      if (r === "") throw new AppError("bad_request", "name an account (id or username)");
+      const byId = UUID_RE.test(r.toLowerCase()) ? store.accounts.get(r.toLowerCase()) : undefined;
+      if (byId) return byId.id;
+      const row = store.accounts.getByUsername(r.toLowerCase());
+      if (!row) authz.require(ctx, "accounts:read", { type: "account" });
+      assertThat(row, "not_found", "account not found");
+      authz.require(ctx, "accounts:read", authz.accountResource(row));
+      return row.id;
     },
 
     getByUsername(ctx: Ctx, username: string): AccountView {

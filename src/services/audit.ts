@@ -5,7 +5,8 @@
 import { AppError } from "../errors";
 import type { AuditFilter } from "../store/audit";
 import type { ChainVerdict } from "../store/auditChain";
-import { iso, type Ctx, type ServiceDeps } from "./context";
+import { iso, type ServiceDeps } from "./deps";
+import { type Ctx } from "./principal";
 import { toAuditView, type AuditEventView } from "./views";
 import type { Authz } from "./authz";
 
@@ -23,12 +24,14 @@ export const AUDIT_EVENT_TYPES = [
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
-export interface AuditTarget { id: string; username: string }
+/** Whom a row is about; the username may be unknown (a policy deny names the owner id only). */
+export interface AuditTarget { id: string; username: string | null }
 export type AuditDetails = Record<string, string | number | boolean | null | string[]>;
 
 export function createAuditService(deps: ServiceDeps) {
   const { store, clock } = deps;
 
+  /** The one audit writer: every row, from every service, goes through here. */
   function record(ctx: Ctx, type: AuditEventType, target?: AuditTarget | null, details: AuditDetails = {}): void {
     store.audit.insert({
       time: iso(clock.now()),

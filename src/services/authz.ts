@@ -1,18 +1,22 @@
 /**
  * Authorization in one place: services describe the resource, the pure engine
- * decides. Handlers never compare roles. Explicit denies are audited (SPEC §5).
+ * decides. Handlers never compare roles. An attempt that an explicit rule denies is
+ * audited (SPEC §5) through the one audit writer; deciding what a listing or a page
+ * shows is not an attempt and is never audited.
  */
 import { AppError } from "../errors";
 import { evaluate, type Action, type Decision, type Resource, type Subject } from "../policy";
 import type { AccountRow } from "../store/accounts";
-import { iso, type Ctx, type Principal, type ServiceDeps } from "./context";
+import type { AuditService } from "./audit";
+import type { ServiceDeps } from "./deps";
+import type { Ctx, Principal } from "./principal";
 import type { PolicyCache } from "./policyCache";
 
 export function subjectOf(p: Principal): Subject {
   return { id: p.id, account_type: p.account_type, roles: p.roles, tags: p.tags };
 }
 
-export function createAuthz(deps: ServiceDeps, cache: PolicyCache) {
+export function createAuthz(deps: ServiceDeps, cache: PolicyCache, audit: AuditService) {
   const { store, clock } = deps;
 
   function decide(p: Principal, action: Action, resource: Resource): Decision {
@@ -21,15 +25,20 @@ export function createAuthz(deps: ServiceDeps, cache: PolicyCache) {
 
   function auditDeny(ctx: Ctx, action: Action, resource: Resource, d: Decision): void {
     if (!d.rule) return; // default deny: nothing explicit to record
-    store.audit.insert({
-      time: iso(clock.now()), type: "policy_deny",
-      actor_id: ctx.principal?.id ?? null, actor: ctx.principal?.username ?? null,
-      target_id: resource.owner_id ?? null, target: null, ip: ctx.ip,
-      details: JSON.stringify({ action, resource_type: resource.type, rule_id: d.rule.id }),
-    });
+    const target = resource.owner_id ? { id: resource.owner_id, username: store.accounts.get(resource.owner_id)?.username ?? null } : null;
+    audit.record(ctx, "policy_deny", target, { action, resource_type: resource.type, rule_id: d.rule.id });
   }
 
-  /** True when allowed; audits an explicit deny. Never throws for a deny. */
+  /**
+   * For listings: whether the caller may see this row. Never audits (a listing is
+   * not an attempt) and never throws.
+   */
+  function visible(ctx: Ctx, action: Action, resource: Resource): boolean {
+    if (ctx.operator) return true;
+    return ctx.principal !== null && decide(ctx.principal, action, resource).effect === "allow";
+  }
+
+  /** An attempt: true when allowed; audits an explicit deny. Never throws for a deny. */
   function can(ctx: Ctx, action: Action, resource: Resource): boolean {
     if (ctx.operator) return true;
     const p = ctx.principal;
@@ -67,7 +76,7 @@ export function createAuthz(deps: ServiceDeps, cache: PolicyCache) {
     return row ? accountResource(row, type) : null;
   }
 
-  return { decide, can, require, accountResource, accountResourceById };
+  return { decide, can, visible, require, accountResource, accountResourceById };
 }
 
 export type Authz = ReturnType<typeof createAuthz>;

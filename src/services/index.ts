@@ -6,7 +6,7 @@ import { createAccountService } from "./accounts";
 import { createAuditQueryService, createAuditService } from "./audit";
 import { createAuthService } from "./auth";
 import { createAuthz } from "./authz";
-import type { ServiceDeps } from "./context";
+import type { ServiceDeps } from "./deps";
 import { createMaintenanceService } from "./maintenance";
 import { createPolicyService } from "./policy";
 import { createPgCredService } from "./pgcreds";
@@ -14,11 +14,12 @@ import { createPolicyCache } from "./policyCache";
 import { createServiceAccountService } from "./serviceAccounts";
 import { createTokenService } from "./tokens";
 import { createVaultService } from "./vault";
+import { createSsoService } from "./sso";
 
 export function createServices(deps: ServiceDeps) {
   const policyCache = createPolicyCache(deps.store);
-  const authz = createAuthz(deps, policyCache);
   const audit = createAuditService(deps);
+  const authz = createAuthz(deps, policyCache, audit);
   const tokens = createTokenService(deps, audit, authz);
   const auth = createAuthService(deps, audit, authz, tokens);
   const accounts = createAccountService(deps, audit, authz);
@@ -28,10 +29,14 @@ export function createServices(deps: ServiceDeps) {
   const serviceAccounts = createServiceAccountService(deps, audit, authz, tokens);
   const pgcreds = createPgCredService(deps, audit, authz);
   const policy = createPolicyService(deps, audit, authz, policyCache);
-  // id distinguishes this wiring from another in the same process (Elysia plugin dedup).
-  return { id: crypto.randomUUID(), deps, policyCache, authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds, maintenance };
+  const sso = createSsoService(deps, audit, authz, tokens);
+  // Services only: a face never receives the store, the vault or the clock (it asks a
+  // service). id distinguishes this wiring from another in the same process (Elysia plugin dedup).
+  return { id: crypto.randomUUID(), authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds, maintenance, sso };
 }
 
 export type Services = ReturnType<typeof createServices>;
-export type { Ctx, Principal, ServiceDeps, Clock } from "./context";
-export { OPERATOR_CTX, systemClock } from "./context";
+export type { ServiceDeps, Clock } from "./deps";
+export type { Ctx, Principal } from "./principal";
+export { systemClock } from "./deps";
+export { OPERATOR_CTX } from "./principal";

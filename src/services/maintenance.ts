@@ -4,7 +4,7 @@
  * rotation. Only the operator (OPERATOR_CTX) may call them. Where an API use case
  * already exists (password, status, roles) it is called, not copied.
  */
-import { MIN_MASTER_PASSPHRASE } from "./context";
+import { MIN_MASTER_PASSPHRASE } from "./limits";
 import { timingSafeEqual } from "node:crypto";
 import { closeSync, existsSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { open, seal } from "../crypto/aead";
@@ -16,12 +16,13 @@ import { KeyfileError, readKeyfile } from "../vault/masterKey";
 import type { AccountService } from "./accounts";
 import type { AuditService } from "./audit";
 import { totpAad } from "./auth";
-import { iso, type Ctx, type ServiceDeps } from "./context";
+import { iso, type ServiceDeps } from "./deps";
+import { type Ctx } from "./principal";
 import { pgcredAad } from "./pgcreds";
 import { KEY_CHECK_AAD, KEY_CHECK_PLAINTEXT, SIGNING_KEY_AAD, WrongMasterKeyError } from "./vault";
 import type { AccountView } from "./views";
 
-export { MIN_MASTER_PASSPHRASE } from "./context";
+export { MIN_MASTER_PASSPHRASE } from "./limits";
 
 export type RekeyTarget =
   | { kind: "keyfile"; key: Buffer; path: string }

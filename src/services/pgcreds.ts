@@ -10,8 +10,10 @@ import { AppError, assertThat } from "../errors";
 import type { AccountRow } from "../store/accounts";
 import type { AuditService } from "./audit";
 import type { Authz } from "./authz";
-import { iso, type Ctx, type ServiceDeps } from "./context";
-import { toGrantView, toPgCredListItem, toPgCredView, type GrantView, type PgCredListItem, type PgCredView } from "./views-svc";
+import { iso, type ServiceDeps } from "./deps";
+import { type Ctx } from "./principal";
+import { createGrants } from "./grants";
+import { toPgCredListItem, toPgCredView, type PgCredListItem, type PgCredView } from "./views";
 
 export interface PgCredInput { host: string; port: number; database: string; username: string; password: string }
 
@@ -58,9 +60,14 @@ export function createPgCredService(deps: ServiceDeps, audit: AuditService, auth
     if (row.account_type !== "system") throw new AppError("bad_request", "Postgres credentials belong to system accounts only");
   }
 
-  function grantViews(accountId: string): GrantView[] {
-    return store.pgAccess.list(accountId).map((g) => toGrantView(g, store.accounts.get(g.grantee_id)?.username ?? ""));
-  }
+  const access = createGrants(deps, audit, authz, {
+    repo: store.pgAccess, resourceType: "pgcreds", readAction: "pgcreds:grant", writeAction: "pgcreds:grant",
+    granted: "pgcred_access_granted", revoked: "pgcred_access_revoked",
+    notSystem: "Postgres credentials belong to system accounts only", noSuchGrant: "no such grant",
+    checkGrantee(on, g) {
+      if (g.id === on.id) throw new AppError("bad_request", "a system account already reads its own credentials");
+    },
+  });
 
   return {
     /**
@@ -117,48 +124,17 @@ export function createPgCredService(deps: ServiceDeps, audit: AuditService, auth
       for (const cred of store.pgcreds.all()) {
         const acct = store.accounts.get(cred.account_id);
         if (!acct || acct.account_type !== "system") continue;
-        if (authz.can(ctx, "pgcreds:read_metadata", resource(acct))) out.push(toPgCredListItem(cred, acct.username));
+        if (authz.visible(ctx, "pgcreds:read_metadata", resource(acct))) out.push(toPgCredListItem(cred, acct.username));
       }
       return out;
     },
 
     /** GET …/pgcreds/access: who manages the credential sees its grantees. */
-    listGrants(ctx: Ctx, id: string): GrantView[] {
-      const row = load(id);
-      authz.require(ctx, "pgcreds:grant", resource(row));
-      assertSystem(row);
-      return grantViews(id);
-    },
-
+    listGrants: access.list,
     /** POST …/pgcreds/access: lets another account read the connection metadata (never the password). */
-    grant(ctx: Ctx, id: string, granteeId: string): { grant: GrantView; created: boolean } {
-      const row = load(id);
-      authz.require(ctx, "pgcreds:grant", resource(row));
-      assertSystem(row);
-      if (row.status === "deleted") throw new AppError("conflict", "account is deleted");
-      const grantee = store.accounts.get(granteeId);
-      assertThat(grantee, "not_found", "grantee account not found");
-      if (grantee.id === row.id) throw new AppError("bad_request", "a system account already reads its own credentials");
-      if (grantee.status === "deleted") throw new AppError("conflict", "grantee account is deleted");
-      return store.tx(() => {
-        const created = store.pgAccess.grant(id, grantee.id, now(), ctx.principal?.id ?? null);
-        if (created) audit.record(ctx, "pgcred_access_granted", target(row), { grantee_id: grantee.id, grantee: grantee.username });
-        const g = store.pgAccess.list(id).find((x) => x.grantee_id === grantee.id)!;
-        return { grant: toGrantView(g, grantee.username), created };
-      });
-    },
-
+    grant: access.grant,
     /** DELETE …/pgcreds/access/{grantee_id}. 404 when there was no such grant. */
-    revokeGrant(ctx: Ctx, id: string, granteeId: string): void {
-      const row = load(id);
-      authz.require(ctx, "pgcreds:grant", resource(row));
-      assertSystem(row);
-      store.tx(() => {
-        if (!store.pgAccess.revoke(id, granteeId)) throw new AppError("not_found", "no such grant");
-        const g = store.accounts.get(granteeId);
-        audit.record(ctx, "pgcred_access_revoked", target(row), { grantee_id: granteeId, grantee: g?.username ?? null });
-      });
-    },
+    revokeGrant: access.revoke,
   };
 }
 

@@ -5,15 +5,16 @@
  * rule takes effect on the next request.
  */
 import { AppError, assertThat } from "../errors";
+import { appResource, findApp } from "./apps";
 import { BUILTIN_RULES, evaluate, isAction, RESOURCE_TYPES, type Resource, type ResourceType, type Rule } from "../policy";
 import type { AccountRow } from "../store/accounts";
 import type { AuditService } from "./audit";
 import { subjectOf, type Authz } from "./authz";
-import { iso, type Ctx, type Principal, type ServiceDeps } from "./context";
-import {
-  applyPatch, parseNewRule, ruleFromRow, RuleInvalid, toRuleView, type RuleFields, type RuleView,
-} from "./policyCache";
+import { iso, type ServiceDeps } from "./deps";
+import { type Ctx, type Principal } from "./principal";
 import type { PolicyCache } from "./policyCache";
+import { applyPatch, parseNewRule, ruleFromRow, RuleInvalid, type RuleFields } from "./ruleValidation";
+import { toRuleView, type RuleView } from "./views";
 
 /** Bounds evaluation cost: every decision walks every rule. */
 export const MAX_STORED_RULES = 1000;
@@ -99,6 +100,13 @@ export function createPolicyService(deps: ServiceDeps, audit: AuditService, auth
   }
 
   function loadResource(type: ResourceType, id: string | undefined): { resource: Resource; owner: AccountRow | null } {
+    if (type === "app") {
+      // An app of [[sso.apps]], named by its host.
+      if (id === undefined) throw new AppError("bad_request", "resource type app needs an id (the app's host)");
+      const app = findApp(deps.config.sso.apps, id.toLowerCase(), "/");
+      assertThat(app, "not_found", "no app with that host in [[sso.apps]]");
+      return { resource: appResource(app), owner: null };
+    }
     if (!ACCOUNT_OWNED.includes(type)) {
       if (id !== undefined) throw new AppError("bad_request", `resource type ${type} takes no id`);
       return { resource: { type }, owner: null };
@@ -115,7 +123,7 @@ export function createPolicyService(deps: ServiceDeps, audit: AuditService, auth
     /** Built-ins (negative ids) first, then stored rules by priority, id. */
     list(ctx: Ctx): RuleView[] {
       authz.require(ctx, "policy:read", { type: "policy" });
-      return [...BUILTIN_RULES, ...store.policyRules.list().map(ruleFromRow)].map(toRuleView);
+      return cache.rules().map(toRuleView);
     },
 
     get(ctx: Ctx, id: number | string): RuleView {

@@ -11,9 +11,10 @@ import { AppError, assertThat } from "../errors";
 import type { AccountRow } from "../store/accounts";
 import type { AuditService } from "./audit";
 import type { Authz } from "./authz";
-import { iso, type Ctx, type ServiceDeps } from "./context";
+import { iso, type ServiceDeps } from "./deps";
+import { type Ctx } from "./principal";
 import type { IssuedToken, TokenService } from "./tokens";
-import { toGrantView, type GrantView } from "./views-svc";
+import { createGrants } from "./grants";
 import { toAccountView, type AccountView } from "./views";
 
 export function createServiceAccountService(deps: ServiceDeps, audit: AuditService, authz: Authz, tokens: TokenService) {
@@ -30,18 +31,15 @@ export function createServiceAccountService(deps: ServiceDeps, audit: AuditServi
     if (row.account_type !== "system") throw new AppError("bad_request", "not a system account");
   }
 
-  /** A delegate must be a live human: delegation is how people, not services, manage a service. */
-  function loadGrantee(granteeId: string): AccountRow {
-    const g = store.accounts.get(granteeId);
-    assertThat(g, "not_found", "grantee account not found");
-    if (g.account_type !== "human") throw new AppError("bad_request", "a delegate must be a human account");
-    if (g.status === "deleted") throw new AppError("conflict", "grantee account is deleted");
-    return g;
-  }
-
-  function grantViews(accountId: string): GrantView[] {
-    return store.delegates.list(accountId).map((g) => toGrantView(g, store.accounts.get(g.grantee_id)?.username ?? ""));
-  }
+  const delegates = createGrants(deps, audit, authz, {
+    repo: store.delegates, resourceType: "account", readAction: "delegates:read", writeAction: "delegates:write",
+    granted: "token_delegate_granted", revoked: "token_delegate_revoked",
+    notSystem: "not a system account", noSuchGrant: "no such delegate",
+    // Delegation is how people, not services, manage a service.
+    checkGrantee(_on, g) {
+      if (g.account_type !== "human") throw new AppError("bad_request", "a delegate must be a human account");
+    },
+  });
 
   return {
     /**
@@ -51,9 +49,7 @@ export function createServiceAccountService(deps: ServiceDeps, audit: AuditServi
      */
     listManageable(ctx: Ctx): AccountView[] {
       const rows = store.accounts.list({ accountType: "system" });
-      const p = ctx.principal;
-      const visible = ctx.operator ? rows : p ? rows.filter((r) => authz.decide(p, "tokens:issue", authz.accountResource(r)).effect === "allow") : [];
-      return visible.map((r) => toAccountView(r, store.accounts.roles(r.id), store.accounts.tags(r.id)));
+      return rows.filter((r) => authz.visible(ctx, "tokens:issue", authz.accountResource(r))).map((r) => toAccountView(r, store.accounts.roles(r.id), store.accounts.tags(r.id)));
     },
 
     /**
@@ -79,39 +75,11 @@ export function createServiceAccountService(deps: ServiceDeps, audit: AuditServi
     },
 
     /** GET …/token/delegates (admin). */
-    listDelegates(ctx: Ctx, id: string): GrantView[] {
-      const row = load(id);
-      authz.require(ctx, "delegates:read", authz.accountResource(row));
-      assertSystem(row);
-      return grantViews(id);
-    },
-
+    listDelegates: delegates.list,
     /** POST …/token/delegates (admin). Idempotent: `created` is false when the grant existed. */
-    grantDelegate(ctx: Ctx, id: string, granteeId: string): { grant: GrantView; created: boolean } {
-      const row = load(id);
-      authz.require(ctx, "delegates:write", authz.accountResource(row));
-      assertSystem(row);
-      if (row.status === "deleted") throw new AppError("conflict", "account is deleted");
-      const grantee = loadGrantee(granteeId);
-      return store.tx(() => {
-        const created = store.delegates.grant(id, grantee.id, iso(clock.now()), ctx.principal?.id ?? null);
-        if (created) audit.record(ctx, "token_delegate_granted", target(row), { grantee_id: grantee.id, grantee: grantee.username });
-        const g = store.delegates.list(id).find((x) => x.grantee_id === grantee.id)!;
-        return { grant: toGrantView(g, grantee.username), created };
-      });
-    },
-
+    grantDelegate: delegates.grant,
     /** DELETE …/token/delegates/{grantee_id} (admin). 404 when there was no such delegation. */
-    revokeDelegate(ctx: Ctx, id: string, granteeId: string): void {
-      const row = load(id);
-      authz.require(ctx, "delegates:write", authz.accountResource(row));
-      assertSystem(row);
-      store.tx(() => {
-        if (!store.delegates.revoke(id, granteeId)) throw new AppError("not_found", "no such delegate");
-        const g = store.accounts.get(granteeId);
-        audit.record(ctx, "token_delegate_revoked", target(row), { grantee_id: granteeId, grantee: g?.username ?? null });
-      });
-    },
+    revokeDelegate: delegates.revoke,
   };
 }
 

@@ -10,7 +10,9 @@ import { createVerifiedTokenCache } from "./tokenCache";
 import { createLiveStateCache } from "./liveState";
 import type { AuditService } from "./audit";
 import type { Authz } from "./authz";
-import { AUDIENCE_RE, iso, type Ctx, type Principal, type ServiceDeps } from "./context";
+import { iso, type ServiceDeps } from "./deps";
+import { AUDIENCE_RE } from "./limits";
+import { type Ctx, type Principal } from "./principal";
 import { toTokenView, type TokenView } from "./views";
 
 export interface IssuedToken { token: string; expires_at: string; jti: string }
@@ -121,7 +123,7 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService, authz
       principal: {
         id: acct.id, username: acct.username, account_type: acct.account_type, status: acct.status,
         roles, get tags() { return (tags ??= store.accounts.tags(acct.id)); },
-        jti: claims.jti, tokenExpiresAt: claims.exp * 1000,
+        jti: claims.jti, tokenIssuedAt: claims.iat * 1000, tokenExpiresAt: claims.exp * 1000,
         authTime: authTimeMs, ...(claims.aud !== undefined ? { audience: claims.aud } : {}),
       },
     };
@@ -131,6 +133,13 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService, authz
     mint,
     lifetimeMs,
     checkAudience,
+    /** Whole seconds from now until `expiresAt` (RFC 3339), never negative: a cookie's Max-Age. */
+    secondsUntil: (expiresAt: string): number => Math.max(0, Math.floor((Date.parse(expiresAt) - clock.now()) / 1000)),
+    /** True when the caller's token is past half its life (the console renews it then). */
+    pastHalfLife(p: Principal): boolean {
+      if (p.tokenIssuedAt === undefined || p.tokenExpiresAt === undefined) return false;
+      return clock.now() > p.tokenIssuedAt + (p.tokenExpiresAt - p.tokenIssuedAt) / 2;
+    },
     /** Size of the verified-token cache (tests check it stays bounded). */
     cacheStats: () => verified.stats(),
 

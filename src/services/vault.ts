@@ -11,11 +11,25 @@ import { readKeyfile } from "../vault/masterKey";
 import type { UnsealedKeys } from "../vault/vault";
 import type { AuditService } from "./audit";
 import type { Authz } from "./authz";
-import { iso, MIN_MASTER_PASSPHRASE, type Ctx, type ServiceDeps } from "./context";
+import { iso, type ServiceDeps } from "./deps";
+import { MIN_MASTER_PASSPHRASE } from "./limits";
+import { type Ctx } from "./principal";
 
 export const KEY_CHECK_AAD = "mcias:key-check:v1";
 export const KEY_CHECK_PLAINTEXT = "mcias key check v1";
 export const SIGNING_KEY_AAD = "mcias:signing-key:v1";
+
+/**
+ * What a sealed server still serves (SPEC §6), declared once: every face maps its
+ * routes onto these operations (REST paths in src/api/app.ts, the console's unseal
+ * page, gRPC's Health/Status/Unseal) and asks `openWhileSealed` / `services.vault.admits`.
+ */
+export const OPEN_WHILE_SEALED = ["health", "vault.status", "vault.unseal"] as const;
+export type SealedOperation = (typeof OPEN_WHILE_SEALED)[number];
+
+export function openWhileSealed(op: string | null | undefined): op is SealedOperation {
+  return op != null && (OPEN_WHILE_SEALED as readonly string[]).includes(op);
+}
 
 /** 127.0.0.0/8, ::1 and their v4-mapped forms. */
 export function isLoopback(ip: string | null): boolean {
@@ -136,6 +150,10 @@ export function createVaultService(deps: ServiceDeps, audit: AuditService, authz
     initRow,
     keyFromPassphrase,
     openWith,
+    /** Opens the vault with a master key (`mcias db`): checks it, then holds the keys. Throws WrongMasterKeyError. */
+    unsealWithKey(key: Buffer): void {
+      vault.unseal(openWith(key));
+    },
 
     /** A worker thread's start: follow the state the main thread published. */
     joinShared(): void {
@@ -175,6 +193,9 @@ export function createVaultService(deps: ServiceDeps, audit: AuditService, authz
     },
 
     status: () => ({ sealed: vault.isSealed() }),
+    isSealed: () => vault.isSealed(),
+    /** Whether a request for `op` (null: any other operation) may be served now. */
+    admits: (op: string | null | undefined): boolean => !vault.isSealed() || openWhileSealed(op),
 
     async unseal(ctx: Ctx, passphrase: string): Promise<{ sealed: false }> {
       if (!vault.isSealed()) return { sealed: false };

@@ -2,8 +2,11 @@
  * One view function per entity: the only place that decides what of a row leaves
  * the server. Nothing else shapes a response from a database row.
  */
+import type { Rule } from "../policy";
 import type { AccountRow } from "../store/accounts";
 import type { AuditRow } from "../store/audit";
+import type { GrantRow } from "../store/delegates";
+import type { PgCredRow } from "../store/pgcreds";
 import type { TokenRow } from "../store/tokens";
 
 export interface AccountView {
@@ -57,4 +60,46 @@ export function toAuditView(r: AuditRow): AuditEventView {
     if (v && typeof v === "object" && !Array.isArray(v)) details = v as Record<string, unknown>;
   } catch { /* a malformed row shows as {} rather than failing the page */ }
   return { id: r.id, time: r.time, type: r.type, actor_id: r.actor_id, actor: r.actor, target_id: r.target_id, target: r.target, ip: r.ip, details };
+}
+
+/** One delegate or one metadata-access grantee: `[{"grantee_id","username","granted_at"}]`. */
+export interface GrantView { grantee_id: string; username: string; granted_at: string }
+
+export function toGrantView(r: GrantRow, username: string): GrantView {
+  return { grantee_id: r.grantee_id, username, granted_at: r.granted_at };
+}
+
+/** Connection metadata; `password` only for a reader allowed `pgcreds:read`. */
+export interface PgCredView { host: string; port: number; database: string; username: string; password?: string }
+
+export function toPgCredView(r: PgCredRow, password?: string): PgCredView {
+  const v: PgCredView = { host: r.host, port: r.port, database: r.database, username: r.username };
+  if (password !== undefined) v.password = password;
+  return v;
+}
+
+/** An entry of GET /v1/pgcreds: never the password. */
+export interface PgCredListItem { account_id: string; service: string; host: string; port: number; database: string; username: string }
+
+export function toPgCredListItem(r: PgCredRow, service: string): PgCredListItem {
+  return { account_id: r.account_id, service, host: r.host, port: r.port, database: r.database, username: r.username };
+}
+
+/** The §5 rule JSON: optional times only when set. */
+export interface RuleView {
+  id: number;
+  description: string;
+  effect: "allow" | "deny";
+  priority: number;
+  enabled: boolean;
+  not_before?: string;
+  expires_at?: string;
+  match: Record<string, unknown>;
+}
+
+export function toRuleView(r: Rule): RuleView {
+  const v: RuleView = { id: r.id, description: r.description, effect: r.effect, priority: r.priority, enabled: r.enabled, match: { ...r.match } };
+  if (r.not_before) v.not_before = r.not_before;
+  if (r.expires_at) v.expires_at = r.expires_at;
+  return v;
 }

@@ -3,15 +3,18 @@
  * session cookie authentication and renewal, and errors rendered as HTML pages (the
  * API's global onError would answer JSON, so no error leaves a UI handler).
  */
+import type { LimiterName, Limiters } from "../http/limiters";
 import { clientIpOf } from "../http/requestInfo";
 import { AppError } from "../errors";
 import type { Logger } from "../log";
 import type { Ctx, Principal, Services } from "../services";
+import type { SealedOperation } from "../services/vault";
 import { CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, type Csrf } from "./csrf";
 import { html, type Html } from "./html";
 import { page, type NavItem } from "./layout";
 
-export const SESSION_COOKIE = "mcias_session";
+import { parseCookies, SESSION_COOKIE } from "../http/cookies";
+export { parseCookies, SESSION_COOKIE };
 
 export interface Rc {
   request: Request;
@@ -32,36 +35,15 @@ export interface Rc {
 
 export type Handler = (rc: Rc) => Response | Promise<Response>;
 
-export function parseCookies(header: string | null): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!header) return out;
-  for (const part of header.split(";")) {
-    const i = part.indexOf("=");
-    if (i < 0) continue;
-    const k = part.slice(0, i).trim();
-    if (!out.has(k)) out.set(k, part.slice(i + 1).trim());
-  }
-  return out;
-}
-
 export function cookie(name: string, value: string, maxAgeS?: number): string {
   return `${name}=${value}; Path=/; Secure; HttpOnly; SameSite=Strict${maxAgeS !== undefined ? `; Max-Age=${maxAgeS}` : ""}`;
 }
 
 const JWT_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-/** iat/exp of a token already verified by services.tokens.authenticate (for renewal timing only). */
-function lifetimeOf(jwt: string): { iat: number; exp: number } | null {
-  try {
-    const claims = JSON.parse(Buffer.from(jwt.split(".")[1]!, "base64url").toString("utf8")) as { iat?: unknown; exp?: unknown };
-    return typeof claims.iat === "number" && typeof claims.exp === "number" ? { iat: claims.iat, exp: claims.exp } : null;
-  } catch {
-    return null;
-  }
-}
-
-export function sessionCookie(token: string, expiresAt: string, nowMs: number): string {
-  return cookie(SESSION_COOKIE, token, Math.max(0, Math.floor((Date.parse(expiresAt) - nowMs) / 1000)));
+/** The session cookie for a token that lives `maxAgeS` more seconds (services.tokens.secondsUntil). */
+export function sessionCookie(token: string, maxAgeS: number): string {
+  return cookie(SESSION_COOKIE, token, maxAgeS);
 }
 
 const STATUS_TITLES: Record<number, string> = {
@@ -74,22 +56,35 @@ export interface RouteOptions {
   anon?: boolean;
   /** Where the error page's "back" link points for a failed action. */
   back?: string | ((rc: Rc) => string);
-  /** Allowed while the vault is sealed (only the unseal page). */
-  whileSealed?: boolean;
+  /** The per-IP limit this route draws from (applied here, after the CSRF and session checks). */
+  rateLimit?: LimiterName;
+  /** The sealed-server operation this page serves (only the unseal page): see services/vault.ts. */
+  whileSealed?: SealedOperation;
 }
 
-export function createHttp(s: Services, csrf: Csrf, log: Logger, navFor: (p: Principal) => NavItem[]) {
-  const clock = s.deps.clock;
+export function createHttp(s: Services, csrf: Csrf, limiters: Limiters, log: Logger, navFor: (p: Principal) => NavItem[]) {
+
+  // SPEC §16 portal session: with [sso] cookie_domain the session cookie (set, renewed
+  // or cleared by any page) is scoped to the parent domain, so apps on sibling hosts
+  // behind forward-auth see it. Done here, once, for every Set-Cookie the console sends.
+  const domain = s.sso.cookieDomain();
+  const scoped = (c: string) => (domain && c.startsWith(`${SESSION_COOKIE}=`) ? `${c}; Domain=${domain}` : c);
 
   function respond(body: Html, status: number, cookies: string[], extra: Record<string, string> = {}): Response {
     const headers = new Headers({ "content-type": "text/html; charset=utf-8", ...extra });
-    for (const c of cookies) headers.append("set-cookie", c);
+    for (const c of cookies) headers.append("set-cookie", scoped(c));
     return new Response(body.value, { status, headers });
+  }
+
+  function hxRedirectHeaders(location: string, cookies: string[]): Headers {
+    const headers = new Headers({ "hx-redirect": location });
+    for (const c of cookies) headers.append("set-cookie", scoped(c));
+    return headers;
   }
 
   function redirectTo(location: string, cookies: string[]): Response {
     const headers = new Headers({ location });
-    for (const c of cookies) headers.append("set-cookie", c);
+    for (const c of cookies) headers.append("set-cookie", scoped(c));
     return new Response(null, { status: 303, headers });
   }
 
@@ -115,11 +110,15 @@ export function createHttp(s: Services, csrf: Csrf, log: Logger, navFor: (p: Pri
         render(title, body, o = {}) {
           return respond(page({ title, csrf: token, principal: rc.principal?.id ? rc.principal : null, nav: rc.nav, current: o.current, notice: o.notice, error: o.error }, body), o.status ?? 200, set);
         },
-        redirect: (location) => redirectTo(location, set),
+        // htmx follows a 303 inside its XHR, which cannot leave this origin (the return to
+        // an app after sign-in, SPEC §16): for those it is told to navigate instead.
+        redirect: (location) => request.headers.has("hx-request") && new URL(location, url).origin !== url.origin
+          ? new Response(null, { status: 200, headers: hxRedirectHeaders(location, set) })
+          : redirectTo(location, set),
       };
       try {
-        const sealed = s.deps.vault.isSealed();
-        if (sealed && !opts.whileSealed) return redirectTo("/unseal", set);
+        const sealed = s.vault.isSealed();
+        if (!s.vault.admits(opts.whileSealed)) return redirectTo("/unseal", set);
         if (!sealed && opts.whileSealed) return redirectTo("/", set);
 
         const unsafe = request.method !== "GET" && request.method !== "HEAD";
@@ -155,11 +154,10 @@ export function createHttp(s: Services, csrf: Csrf, log: Logger, navFor: (p: Pri
           rc.nav = navFor(principal);
           // Renew a session past half its life on a plain page load (never on htmx or POST
           // requests, which may run in parallel with the old cookie).
-          const life = lifetimeOf(jwt);
-          if (!unsafe && !request.headers.has("hx-request") && life && clock.now() / 1000 > life.iat + (life.exp - life.iat) / 2) {
+          if (!unsafe && !request.headers.has("hx-request") && s.tokens.pastHalfLife(principal)) {
             try {
               const renewed = await s.auth.renew(rc.ctx);
-              set.push(sessionCookie(renewed.token, renewed.expires_at, clock.now()));
+              set.push(sessionCookie(renewed.token, s.tokens.secondsUntil(renewed.expires_at)));
               const fresh = await s.tokens.authenticate(renewed.token);
               rc.principal = fresh;
               rc.ctx = { ip: rc.ctx.ip, principal: fresh };
@@ -168,6 +166,7 @@ export function createHttp(s: Services, csrf: Csrf, log: Logger, navFor: (p: Pri
             }
           }
         }
+        if (opts.rateLimit) limiters.check(opts.rateLimit, rc.ctx.ip);
         return await handler(rc);
       } catch (e) {
         if (e instanceof AppError) {

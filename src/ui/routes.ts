@@ -1,10 +1,9 @@
 /** Shapes shared by the page modules. */
-import type { Limiters } from "../http/limiters";
 import type { Services } from "../services";
 import type { Handler, RouteOptions } from "./http";
 
 export interface Route { method: "GET" | "POST"; path: string; handler: Handler; opts?: RouteOptions }
-export interface UiDeps { s: Services; limiters: Limiters }
+export interface UiDeps { s: Services }
 
 /** Fixed notices chosen by key, so no request text is ever reflected as a message. */
 export const NOTICES: Record<string, string> = {

@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { createHuman, removeDir, startServer, type TestServer } from "../helpers/server";
+import { createHuman, type TestServer, useServer } from "../helpers/server";
 
 let s: TestServer;
 let admin: string;
-beforeAll(async () => { s = await startServer(); admin = await s.adminToken(); });
-afterAll(async () => { await s.stop(); removeDir(s.dir); });
+useServer((x) => { s = x; });
+beforeAll(async () => { admin = await s.adminToken(); });
 
 const ACCOUNT_KEYS = ["account_type", "created_at", "id", "roles", "status", "tags", "totp_enabled", "updated_at", "username"];
 

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { ADMIN_PASSWORD, createHuman, removeDir, startServer, type TestServer } from "../helpers/server";
+import { describe, expect, test } from "bun:test";
+import { ADMIN_PASSWORD, createHuman, type TestServer, useServer } from "../helpers/server";
 
 let s: TestServer;
-beforeAll(async () => { s = await startServer(); });
-afterAll(async () => { await s.stop(); removeDir(s.dir); });
+useServer((x) => { s = x; });
 
 describe("login, me, validate, renew, logout", () => {
   test("health is ok", async () => {

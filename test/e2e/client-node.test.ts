@@ -7,19 +7,19 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ADMIN_PASSWORD, ROOT, removeDir, startServer, type TestServer } from "../helpers/server";
+import { ADMIN_PASSWORD, ROOT, removeDir, type TestServer, useServer } from "../helpers/server";
 
 let s: TestServer;
 let work: string;
 const node = Bun.which("node");
 
+useServer((x) => { s = x; });
 beforeAll(async () => {
-  s = await startServer();
   work = mkdtempSync(join(tmpdir(), "mcias-client-node-"));
   const b = Bun.spawnSync([process.execPath, "build", join(ROOT, "src/client/index.ts"), "--target=node", "--format=esm", "--outfile", join(work, "client.mjs")], { stderr: "pipe" });
   if (b.exitCode !== 0) throw new Error(`bundle failed: ${b.stderr.toString()}`);
 });
-afterAll(async () => { await s.stop(); removeDir(s.dir); removeDir(work); });
+afterAll(() => { removeDir(work); });
 
 const SCRIPT = `
 import { readFileSync } from "node:fs";

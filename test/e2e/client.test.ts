@@ -3,7 +3,7 @@
  * class once, the CA option, and no secret in any error. Also checks at compile time
  * that the client's hand-written types match the server's schemas both ways.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import * as OTPAuth from "otpauth";
 import { createRemoteJWKSet, customFetch, jwtVerify } from "jose";
 import type { Account as AccountSchema, TokenResponse as TokenResponseSchema } from "../../src/api/schemas/common";
@@ -22,7 +22,7 @@ import {
   type SetPgCredsRequest, type TokenInfo, type TokenResponse, type TotpEnrollment, type UpdatePolicyRuleRequest,
   type ValidateResponse,
 } from "../../src/client/index";
-import { ADMIN_PASSWORD, removeDir, startServer, type TestServer } from "../helpers/server";
+import { ADMIN_PASSWORD, type TestServer, useServer } from "../helpers/server";
 
 // ---- compile-time: client types ⇄ server schemas ----------------------------------
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -54,12 +54,11 @@ async function thrown(fn: () => Promise<unknown>): Promise<McIasError> {
   throw new Error("expected an error");
 }
 
+useServer((x) => { s = x; }, { passphrase: PASS });
 beforeAll(async () => {
-  s = await startServer({ passphrase: PASS });
   admin = client();
   await admin.login("admin", ADMIN_PASSWORD);
 });
-afterAll(async () => { await s.stop(); removeDir(s.dir); });
 
 describe("system and auth", () => {
   test("health, public key, jwks; a token verifies locally against the JWKS", async () => {

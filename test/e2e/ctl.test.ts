@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync, existsSync, chmodSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as OTPAuth from "otpauth";
-import { ADMIN_PASSWORD, removeDir, runMcias, startServer, type TestServer } from "../helpers/server";
+import { ADMIN_PASSWORD, removeDir, runMcias, type TestServer, useServer } from "../helpers/server";
 
 const PASS = "ctl-test-passphrase-1";
 let s: TestServer;
@@ -29,12 +29,12 @@ const actl = (args: string[], o: { stdin?: string } = {}) => ctl(args, { ...o, t
 const json = (r: { stdout: string }) => JSON.parse(r.stdout);
 const newHome = () => mkdtempSync(join(tmpdir(), "mcias-ctl-home-"));
 
+useServer((x) => { s = x; }, { passphrase: PASS });
 beforeAll(async () => {
-  s = await startServer({ passphrase: PASS });
   cfg = newHome();
   adminTok = await s.login("admin", ADMIN_PASSWORD);
 });
-afterAll(async () => { await s.stop(); removeDir(s.dir); removeDir(cfg); });
+afterAll(() => { removeDir(cfg); });
 
 describe("help and usage errors", () => {
   test("ctl --help lists every group; each group's --help lists its subcommands with their flags", async () => {

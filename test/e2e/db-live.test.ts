@@ -5,18 +5,15 @@
  * recovery scenarios (locked-out admin, lost authenticator, no admin left,
  * compromised tokens) work as written.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { totpCodeAt } from "../../src/crypto/totp";
-import { createHuman, createSystem, removeDir, startServer, type TestServer } from "../helpers/server";
+import { createHuman, createSystem, type TestServer, useServer } from "../helpers/server";
 
 let s: TestServer;
 let admin: string;
-beforeAll(async () => {
-  // Lockout after 3 failures keeps the locked-out-admin scenario short.
-  s = await startServer({ sections: { lockout: "max_failures = 3\nwindow = \"15m\"\nduration = \"15m\"" } });
-  admin = await s.adminToken();
-});
-afterAll(async () => { await s.stop(); removeDir(s.dir); });
+// Lockout after 3 failures keeps the locked-out-admin scenario short.
+useServer((x) => { s = x; }, { sections: { lockout: "max_failures = 3\nwindow = \"15m\"\nduration = \"15m\"" } });
+beforeAll(async () => { admin = await s.adminToken(); });
 
 const me = (token: string) => s.call("GET", "/v1/auth/me", { token });
 const login = (username: string, password: string, totp_code?: string) =>

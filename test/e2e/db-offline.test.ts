@@ -289,5 +289,5 @@ describe("pgcreds with a passphrase master key", () => {
     const after = sql(p.db, (d) => d.query<{ type: string }, [number]>("SELECT type FROM audit_log WHERE id > ?").all(before).map((r) => r.type));
     expect(after).toEqual(["account_created"]);
     expect(JSON.parse((await pdb(["pgcreds", "get", "--username", "warehouse"], { env })).stdout).host).toBe("pg.internal");
-  });
+  }, 60_000); // eight `mcias db` processes, several with a 64 MiB Argon2id derivation: past 5 s on a loaded machine
 });

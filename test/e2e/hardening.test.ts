@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHuman, removeDir, startServer, type TestServer, ADMIN_PASSWORD } from "../helpers/server";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { createHuman, type TestServer, ADMIN_PASSWORD, useServer } from "../helpers/server";
 
 let s: TestServer;
 let admin: string;
-beforeAll(async () => { s = await startServer(); admin = await s.adminToken(); });
-afterAll(async () => { await s.stop(); removeDir(s.dir); });
+useServer((x) => { s = x; });
+beforeAll(async () => { admin = await s.adminToken(); });
 
 const SECURITY_HEADERS = {
   "strict-transport-security": /max-age=\d+/,

@@ -34,6 +34,9 @@ describe("embedded development instance", () => {
     const env = { MCIAS_HOME: "", MCIAS_CONFIG: "" };
     const first = await spawnServe(["--listen", "127.0.0.1:0"], { cwd, env });
     const home = join(cwd, "mcias-data");
+    // The banner goes to stdout right after the "listening" line on stderr: the two pipes
+    // are read separately, so wait for it rather than assume it arrived first.
+    for (const end = Date.now() + 10_000; !/DEVELOPMENT INSTANCE/.test(first.out()) && Date.now() < end;) await Bun.sleep(20);
     const password = /password:\s*\n\s*\n\s*(\S+)/.exec(first.out())?.[1];
     expect(password).toBeDefined();
     expect(first.out()).toMatch(/DEVELOPMENT INSTANCE/);

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { totpCodeAt } from "../../src/crypto/totp";
-import { createHuman, removeDir, startServer, type TestServer } from "../helpers/server";
+import { createHuman, type TestServer, useServer } from "../helpers/server";
 
 let s: TestServer;
 let admin: string;
-beforeAll(async () => { s = await startServer(); admin = await s.adminToken(); });
-afterAll(async () => { await s.stop(); removeDir(s.dir); });
+useServer((x) => { s = x; });
+beforeAll(async () => { admin = await s.adminToken(); });
 
 const login = (srv: TestServer, username: string, password: string, totp_code?: string) =>
   srv.call("POST", "/v1/auth/login", { json: { username, password, ...(totp_code !== undefined ? { totp_code } : {}) } });
@@ -105,10 +105,7 @@ describe("password change", () => {
 
 describe("lockout and rate limits", () => {
   let l: TestServer;
-  beforeAll(async () => {
-    l = await startServer({ sections: { lockout: `max_failures = 3\nwindow = "15m"\nduration = "15m"`, rate_limit: "login_rate = 1\nlogin_burst = 12\nvalidate_rate = 1\nvalidate_burst = 3" } });
-  });
-  afterAll(async () => { await l.stop(); removeDir(l.dir); });
+  useServer((x) => { l = x; }, { sections: { lockout: `max_failures = 3\nwindow = "15m"\nduration = "15m"`, rate_limit: "login_rate = 1\nlogin_burst = 12\nvalidate_rate = 1\nvalidate_burst = 3" } });
 
   test("locks an account after max_failures; the right password is refused while locked; admin reset unlocks", async () => {
     const admin = await l.adminToken();

@@ -6,18 +6,17 @@
  * another account's row does not open; bad input changes nothing.
  */
 import { Database } from "bun:sqlite";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createHuman, createSystem, removeDir, startServer, type TestServer } from "../helpers/server";
+import { createHuman, createSystem, type TestServer, useServer } from "../helpers/server";
 
 let s: TestServer;
 let admin: string;
+useServer((x) => { s = x; });
 beforeAll(async () => {
-  s = await startServer();
   admin = await s.adminToken();
 });
-afterAll(async () => { await s.stop(); removeDir(s.dir); });
 
 const secret = (tag: string) => `pgpw-${tag}-${crypto.randomUUID()}`;
 const creds = (password: string, over: Record<string, unknown> = {}) =>

@@ -3,8 +3,8 @@
  * request, built-ins are immutable, bad rules are 400 and change nothing, evaluate
  * explains decisions, and explicit denies are audited.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHuman, removeDir, startServer, type TestServer } from "../helpers/server";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { createHuman, type TestServer, useServer } from "../helpers/server";
 
 let s: TestServer;
 let admin: string;
@@ -37,8 +37,8 @@ async function createRule(rule: unknown): Promise<{ id: number } & Record<string
   return r.body;
 }
 
+useServer((x) => { s = x; });
 beforeAll(async () => {
-  s = await startServer();
   admin = await s.adminToken();
   ops1 = await createHuman(s, "ops1", "ops1-password-123", ["ops"]);
   opsTok = await s.login("ops1", "ops1-password-123");
@@ -47,13 +47,12 @@ beforeAll(async () => {
   expect((await s.call("PUT", `/v1/accounts/${staging}/tags`, { token: admin, json: { tags: ["env:staging"] } })).status).toBe(200);
   expect((await s.call("PUT", `/v1/accounts/${prod}/tags`, { token: admin, json: { tags: ["env:prod"] } })).status).toBe(200);
 });
-afterAll(async () => { await s.stop(); removeDir(s.dir); });
 
 describe("listing and built-ins", () => {
   test("admin lists the built-ins (negative ids) in §5 shape", async () => {
     const rules = await storedRules();
     const builtins = rules.filter((r) => r.id < 0);
-    expect(builtins.map((r) => r.id).sort((a, b) => b - a)).toEqual([-1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11]);
+    expect(builtins.map((r) => r.id).sort((a, b) => b - a)).toEqual([-1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12]);
     for (const r of rules) {
       expect(Object.keys(r).every((k) => ["id", "description", "effect", "priority", "enabled", "not_before", "expires_at", "match"].includes(k))).toBe(true);
     }

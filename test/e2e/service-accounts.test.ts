@@ -4,16 +4,15 @@
  * human, delegate; not the account itself, not an unrelated human), delegates
  * (admin-only, human grantees), and revocation effective on the next request.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHuman, createSystem, removeDir, startServer, type TestServer } from "../helpers/server";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { createHuman, createSystem, type TestServer, useServer } from "../helpers/server";
 
 let s: TestServer;
 let admin: string;
+useServer((x) => { s = x; });
 beforeAll(async () => {
-  s = await startServer();
   admin = await s.adminToken();
 });
-afterAll(async () => { await s.stop(); removeDir(s.dir); });
 
 const HOUR = 3600_000;
 

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { createLocalJWKSet, jwtVerify, SignJWT, decodeJwt } from "jose";
-import { createHuman, removeDir, startServer, type TestServer } from "../helpers/server";
+import { createHuman, type TestServer, useServer } from "../helpers/server";
 
 let s: TestServer;
 let admin: string;
-beforeAll(async () => { s = await startServer(); admin = await s.adminToken(); });
-afterAll(async () => { await s.stop(); removeDir(s.dir); });
+useServer((x) => { s = x; });
+beforeAll(async () => { admin = await s.adminToken(); });
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
 

@@ -1,11 +1,10 @@
 /** The console lists exactly the service accounts a person may manage, delegates included. */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createHuman, createSystem, removeDir, startServer, type TestServer } from "../helpers/server";
+import { expect, test } from "bun:test";
+import { createHuman, createSystem, type TestServer, useServer } from "../helpers/server";
 import { CSRF_FIELD } from "../../src/ui/csrf";
 
 let s: TestServer;
-beforeAll(async () => { s = await startServer(); });
-afterAll(async () => { await s.stop(); removeDir(s.dir); });
+useServer((x) => { s = x; });
 
 /** Signs in through the login form like a browser without JavaScript; returns a cookie header. */
 async function consoleLogin(username: string, password: string): Promise<string> {

@@ -14,9 +14,9 @@
  * the vault suite), the two admin accounts' ids never appear in paths, and the tokens
  * used are re-issued whenever a request may have revoked them.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import fc from "fast-check";
-import { ADMIN_PASSWORD, createHuman, removeDir, startServer, type TestServer } from "../helpers/server";
+import { ADMIN_PASSWORD, createHuman, type TestServer, useServer } from "../helpers/server";
 import { arbitraryFor, ERROR_CODES, operations, secretFields, validate, type Operation } from "./openapi";
 
 const RUNS = Number(Bun.env.MCIAS_FUZZ_RUNS ?? 5000);
@@ -35,8 +35,8 @@ const tokens: { admin: string; user: string } = { admin: "", user: "" };
 let userName = "fuzz-user";
 let userId = "";
 
+useServer((x) => { s = x; });
 beforeAll(async () => {
-  s = await startServer();
   doc = (await s.call("GET", "/docs/json")).body;
   ops = operations(doc).filter((o) => !EXCLUDED.has(`${o.method} ${o.path}`));
   tokens.admin = await s.adminToken();
@@ -50,7 +50,6 @@ beforeAll(async () => {
   tokens.user = await s.login(userName, USER_PASSWORD);
 }, 60_000);
 
-afterAll(async () => { await s?.stop(); if (s) removeDir(s.dir); });
 
 type BodyKind = "valid" | "boundary" | "wrongType" | "extraField" | "malformed" | "notObject" | "huge" | "none";
 type AuthKind = "none" | "admin" | "user" | "garbage";

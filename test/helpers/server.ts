@@ -32,6 +32,12 @@ export interface ServerOptions {
   dir?: string;
   /** Skip creating the admin account. */
   noAdmin?: boolean;
+  /** server.listen_addr (default "127.0.0.1:0": a random port). */
+  listen?: string;
+  /** Raw TOML appended to the generated config (whole sections such as [sso] and [[sso.apps]]). */
+  extraToml?: string;
+  /** Extra names for the generated TLS certificate (e.g. "auth.mcias.test"). */
+  certNames?: string[];
   /**
    * With a string `passphrase`: initialize the database's master key with it (one
    * start with the variable set), then start the server without the variable, so it
@@ -90,20 +96,21 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "mcias-test-"));
   const configPath = join(dir, "mcias.toml");
   if (!opts.dir) {
-    const cert = await makeSelfSignedCert({ dnsNames: ["localhost"], ips: ["127.0.0.1"] });
+    const cert = await makeSelfSignedCert({ dnsNames: ["localhost", ...(opts.certNames ?? [])], ips: ["127.0.0.1"] });
     writeFileSync(join(dir, "server.crt"), cert.certPem);
     writeFileSync(join(dir, "server.key"), cert.keyPem, { mode: 0o600 });
     writeFileSync(join(dir, "master.key"), randomBytes(32).toString("base64"), { mode: 0o600 });
     const s = { ...TEST_SECTIONS, ...opts.sections };
     const masterKey = opts.passphrase !== undefined ? `passphrase_env = "MCIAS_TEST_PASSPHRASE"` : `keyfile = "master.key"`;
     writeFileSync(configPath, [
-      `[server]\nlisten_addr = "127.0.0.1:0"\ntls_cert = "server.crt"\ntls_key = "server.key"\n${s.server}`,
+      `[server]\nlisten_addr = "${opts.listen ?? "127.0.0.1:0"}"\ntls_cert = "server.crt"\ntls_key = "server.key"\n${s.server}`,
       `[database]\npath = "mcias.db"`,
       `[tokens]\n${s.tokens}`,
       `[argon2]\n${s.argon2}`,
       `[lockout]\n${s.lockout}`,
       `[master_key]\n${opts.sections?.master_key ?? masterKey}`,
       `[rate_limit]\n${s.rate_limit}`,
+      ...(opts.extraToml ? [opts.extraToml] : []),
     ].join("\n\n") + "\n");
   }
   const passEnv: Record<string, string> =

@@ -10,7 +10,7 @@
  * are signed with the server's real Ed25519 key, read from the test database with the
  * test's master key — the strongest attacker: one who can sign.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { open } from "../../src/crypto/aead";
 import { checkHeader, hasDuplicateKeys, TokenRejected } from "../../src/crypto/jwt";
 import { SIGNING_KEY_AAD } from "../../src/services/vault";
-import { createHuman, removeDir, startServer, type TestServer } from "../helpers/server";
+import { createHuman, type TestServer, useServer } from "../helpers/server";
 import { operations } from "../fuzz/openapi";
 
 let s: TestServer;
@@ -45,8 +45,8 @@ const edSign = (key: KeyObject) => (d: Buffer) => sign(null, d, key);
 const hmac = (bits: number, secret: string | Buffer) => (d: Buffer) => createHmac(`sha${bits}`, secret).update(d).digest();
 const hdr = (extra: Record<string, unknown> = {}) => JSON.stringify({ alg: "EdDSA", typ: "JWT", kid: jwk.kid, ...extra });
 
+useServer((x) => { s = x; });
 beforeAll(async () => {
-  s = await startServer();
   jwk = (await s.call("GET", "/v1/keys/public")).body;
   victimId = await createHuman(s, "victim");
   genuine = await s.login("victim", "victim-password-123");
@@ -91,7 +91,6 @@ beforeAll(async () => {
   special["revoked token (DELETE /v1/token/{jti})"] = rev2.tok;
 }, 90_000);
 
-afterAll(async () => { await s?.stop(); if (s) removeDir(s.dir); });
 
 function attacks(): Record<string, string> {
   const [h, p, sig] = parts(genuine);

@@ -9,15 +9,15 @@
  * 1.2/1.3 succeed. The same client command succeeds against a local `openssl s_server`
  * that allows TLS 1.0/1.1 (positive control), so the failures are the server's doing.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { removeDir, startServer, type TestServer } from "../helpers/server";
+import { type TestServer, useServer } from "../helpers/server";
 
 let s: TestServer;
 let host: string;
-beforeAll(async () => { s = await startServer(); host = new URL(s.url).host; }, 60_000);
-afterAll(async () => { await s?.stop(); if (s) removeDir(s.dir); });
+useServer((x) => { s = x; });
+beforeAll(async () => { host = new URL(s.url).host; }, 60_000);
 
 const SEVERITY = ["OK", "INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"];
 

@@ -5,21 +5,22 @@
  * revoked by `mcias db` in a second process, revoked by a raw SQL write from a second
  * process, account deactivated (API, `mcias db`, raw SQL without touching tokens),
  * account deleted, roles changed by raw SQL or `mcias db` (the live-state cache of
- * src/services/liveState.ts), and expiry with a short-lived token configuration. The cache itself
- * is bounded in entries and bytes and drops entries at their token's exp.
+ * src/services/liveState.ts). Expiry through the cache is a time rule, tested by the
+ * injected clock (test/inprocess/time-rules.test.ts). The cache itself is bounded in
+ * entries and bytes and drops entries at their token's exp.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { createVerifiedTokenCache } from "../../src/services/tokenCache";
 import type { TokenClaims } from "../../src/crypto/jwt";
-import { createHuman, removeDir, startServer, type TestServer } from "../helpers/server";
+import { createHuman, type TestServer, useServer } from "../helpers/server";
 
 let s: TestServer;
 let admin: string;
 let n = 0;
-beforeAll(async () => { s = await startServer(); admin = await s.adminToken(); }, 60_000);
-afterAll(async () => { await s?.stop(); if (s) removeDir(s.dir); });
+useServer((x) => { s = x; });
+beforeAll(async () => { admin = await s.adminToken(); }, 60_000);
 
 const jtiOf = (t: string) => JSON.parse(Buffer.from(t.split(".")[1]!, "base64url").toString()).jti as string;
 const valid = async (srv: TestServer, token: string) => (await srv.call("POST", "/v1/token/validate", { json: { token } })).body?.valid === true;
@@ -127,28 +128,6 @@ describe("a cached token is re-checked against the database on every request", (
     expect((await s.call("GET", "/v1/accounts", { token: fresh })).status).toBe(403);
     void token;
   });
-});
-
-describe("expiry", () => {
-  test("a short-lived token stops validating at its exp, though it was cached", async () => {
-    const short = await startServer({ sections: { tokens: `issuer = "https://mcias.test"\ndefault_expiry = "3s"\nadmin_expiry = "3s"` } });
-    try {
-      const adm = await short.adminToken();
-      await createHuman(short, "brief");
-      const token = await short.login("brief", "brief-password-123");
-      const exp = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()).exp as number;
-      expect(await valid(short, token)).toBe(true);
-      expect(await valid(short, token)).toBe(true);
-      // Poll (not a fixed sleep) until the clock passes exp, then the token must be dead at once.
-      while (Date.now() < exp * 1000 + 50) await Bun.sleep(100);
-      expect(await valid(short, token)).toBe(false);
-      expect(await me(short, token)).toBe(401);
-      void adm;
-    } finally {
-      await short.stop();
-      removeDir(short.dir);
-    }
-  }, 60_000);
 });
 
 describe("the cache itself", () => {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { evaluate } from "../../src/policy";
-import { applyPatch, parseMatch, parseNewRule, parseTime, ruleFromRow, RuleInvalid } from "../../src/services/policyCache";
+import { applyPatch, parseMatch, parseNewRule, parseTime, ruleFromRow, RuleInvalid } from "../../src/services/ruleValidation";
 import type { PolicyRuleRow } from "../../src/store/policyRules";
 
 const row = (over: Partial<PolicyRuleRow>): PolicyRuleRow => ({

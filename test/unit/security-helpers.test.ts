@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createProxyMatcher, resolveClientIp } from "../../src/http/clientIp";
 import { createLimiter } from "../../src/http/rateLimit";
-import { bearerToken } from "../../src/api/plugins/auth";
+import { bearerToken } from "../../src/http/bearer";
 import { afterFailure, CLEARED, isLocked } from "../../src/services/lockout";
 
 describe("client IP", () => {

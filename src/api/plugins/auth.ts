@@ -7,19 +7,13 @@
 import { Elysia } from "elysia";
 import { AppError } from "../../errors";
 import type { Ctx, Services } from "../../services";
+import { bearerToken } from "../../http/bearer";
 import { clientIpOf } from "../../http/requestInfo";
 
-/** "Bearer <jwt>", scheme case-insensitive; anything else is 401. */
-export function bearerToken(header: string | undefined | null): string {
-  const m = header ? /^bearer +([A-Za-z0-9_\-.=]+) *$/i.exec(header) : null;
-  if (!m) throw new AppError("unauthorized", "missing or malformed Authorization header");
-  return m[1]!;
-}
-
-const authenticated = new WeakMap<Request, Ctx>();
-
-export const authPlugin = (s: Services) =>
-  new Elysia({ name: "mcias-auth", seed: s.id })
+export const authPlugin = (s: Services) => {
+  // Carries the caller from `transform` to `resolve` of the same request; one per app.
+  const authenticated = new WeakMap<Request, Ctx>();
+  return new Elysia({ name: "mcias-auth", seed: s.id })
     .derive({ as: "scoped" }, ({ request }) => ({ anon: { ip: clientIpOf(request), principal: null } as Ctx }))
     .macro({
       auth: {
@@ -34,3 +28,4 @@ export const authPlugin = (s: Services) =>
         },
       },
     });
+};

@@ -3,18 +3,19 @@ import { Elysia, t } from "elysia";
 import type { Services } from "../../services";
 import { authPlugin } from "../plugins/auth";
 import type { Limiters } from "../../http/limiters";
+import { rateLimitPlugin } from "../plugins/rateLimit";
 import { Account, responses, TokenResponse } from "../schemas/common";
 import { AudienceBody, ChangePasswordBody, LoginBody, StepUpBody, TotpConfirmBody, TotpEnrollResponse } from "../schemas/auth";
 
 export const authRoutes = (s: Services, limiters: Limiters) =>
   new Elysia({ prefix: "/v1/auth", detail: { tags: ["auth"] } })
     .use(authPlugin(s))
+    .use(rateLimitPlugin(limiters, s.id))
     .post("/login", async ({ body, anon }) => {
-      limiters.check("login", anon.ip);
       const r = await s.auth.login(anon, body);
       return { token: r.token, expires_at: r.expires_at };
     }, {
-      parse: "json", body: LoginBody,
+      parse: "json", body: LoginBody, rateLimit: "login",
       detail: { summary: "Log in with username, password and (if enrolled) a TOTP code", security: [] },
       response: responses({ 200: TokenResponse }),
     })

@@ -2,8 +2,9 @@
 import { Elysia, t } from "elysia";
 import type { Services } from "../../services";
 import { authPlugin } from "../plugins/auth";
-import { Closed, ErrorBody, responses } from "../schemas/common";
+import { Closed, responses } from "../schemas/common";
 import type { Limiters } from "../../http/limiters";
+import { rateLimitPlugin } from "../plugins/rateLimit";
 
 const Jwk = t.Object({
   kty: t.Literal("OKP"), crv: t.Literal("Ed25519"), x: t.String(), kid: t.String(), use: t.Literal("sig"), alg: t.Literal("EdDSA"),
@@ -13,8 +14,9 @@ const VaultStatus = t.Object({ sealed: t.Boolean() }, { ...Closed, title: "Vault
 export const systemRoutes = (s: Services, limiters: Limiters) =>
   new Elysia()
     .use(authPlugin(s))
+    .use(rateLimitPlugin(limiters, s.id))
     .get("/v1/health", ({ set }) => {
-      if (s.deps.vault.isSealed()) {
+      if (s.vault.isSealed()) {
         set.status = 503;
         return { status: "sealed" as const };
       }
@@ -35,11 +37,8 @@ export const systemRoutes = (s: Services, limiters: Limiters) =>
       detail: { tags: ["vault"], summary: "Whether the vault is sealed", security: [] },
       response: { 200: VaultStatus },
     })
-    .post("/v1/vault/unseal", async ({ body, anon }) => {
-      limiters.check("unseal", anon.ip);
-      return s.vault.unseal(anon, body.passphrase);
-    }, {
-      parse: "json", body: t.Object({ passphrase: t.String({ minLength: 1, maxLength: 1024 }) }, { ...Closed, title: "UnsealRequest" }),
+    .post("/v1/vault/unseal", ({ body, anon }) => s.vault.unseal(anon, body.passphrase), {
+      parse: "json", rateLimit: "unseal", body: t.Object({ passphrase: t.String({ minLength: 1, maxLength: 1024 }) }, { ...Closed, title: "UnsealRequest" }),
       detail: { tags: ["vault"], summary: "Unseal with the passphrase (rate limited per IP)", security: [] },
       response: responses({ 200: t.Object({ sealed: t.Literal(false) }, Closed) }),
     })
@@ -48,5 +47,3 @@ export const systemRoutes = (s: Services, limiters: Limiters) =>
       detail: { tags: ["vault"], summary: "Seal the vault (admin); the key is wiped from memory" },
       response: responses({ 200: t.Object({ sealed: t.Literal(true) }, Closed) }),
     });
-
-export { ErrorBody };

@@ -3,17 +3,18 @@ import { Elysia, t } from "elysia";
 import type { Services } from "../../services";
 import { authPlugin } from "../plugins/auth";
 import type { Limiters } from "../../http/limiters";
+import { rateLimitPlugin } from "../plugins/rateLimit";
 import { Closed, responses } from "../schemas/common";
 import { ValidateBody, ValidateResponse } from "../schemas/auth";
 
 export const tokenRoutes = (s: Services, limiters: Limiters) =>
   new Elysia({ prefix: "/v1/token", detail: { tags: ["tokens"] } })
     .use(authPlugin(s))
-    .post("/validate", ({ body, anon }) => {
-      limiters.check("validate", anon.ip);
+    .use(rateLimitPlugin(limiters, s.id))
+    .post("/validate", ({ body }) => {
       return s.tokens.validate(body.token, body.audience);
     }, {
-      parse: "json", body: ValidateBody,
+      parse: "json", body: ValidateBody, rateLimit: "validate",
       detail: { summary: "Check a token: signature, claims, revocation and account status", security: [] },
       response: responses({ 200: ValidateResponse }),
     })

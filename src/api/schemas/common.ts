@@ -3,25 +3,23 @@
  * object schema is closed (additionalProperties: false): unknown fields are 400.
  */
 import { t, type TSchema } from "elysia";
+import { ERROR_CODES } from "../../errors";
+import { PASSWORD_MAX, PASSWORD_MIN, USERNAME_RE } from "../../services/limits";
 
 export const Closed = { additionalProperties: false } as const;
 
 export const ErrorBody = t.Object({
   error: t.String({ description: "human-readable message" }),
-  code: t.Union([
-    t.Literal("bad_request"), t.Literal("unauthorized"), t.Literal("forbidden"), t.Literal("not_found"),
-    t.Literal("conflict"), t.Literal("payload_too_large"), t.Literal("rate_limited"), t.Literal("vault_sealed"),
-    t.Literal("internal"),
-  ]),
+  code: t.Union(ERROR_CODES.map((c) => t.Literal(c))),
 }, { ...Closed, $id: "#/components/schemas/Error", title: "Error" });
 
 export const Uuid = t.String({ format: "uuid", maxLength: 36, description: "UUID" });
 export const IdParams = t.Object({ id: Uuid }, Closed);
 export const Time = t.String({ format: "date-time", description: "RFC 3339 UTC" });
-export const Username = t.String({ minLength: 1, maxLength: 64, pattern: "^[a-z0-9][a-z0-9._-]{0,63}$" });
+export const Username = t.String({ minLength: 1, maxLength: 64, pattern: USERNAME_RE.source });
 export const RoleName = Username;
 export const Tag = t.String({ minLength: 1, maxLength: 193 });
-export const Password = t.String({ minLength: 1, maxLength: 1024, description: "12-256 characters, not the username" });
+export const Password = t.String({ minLength: 1, maxLength: 1024, description: `${PASSWORD_MIN}-${PASSWORD_MAX} characters, not the username` });
 
 export const Account = t.Object({
   id: Uuid,

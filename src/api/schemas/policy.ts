@@ -32,6 +32,7 @@ const RuleMatchView = t.Object({
   subject_is_delegate: t.Optional(t.Boolean({ description: "built-in only: subject is a token delegate of the system account" })),
   subject_is_grantee: t.Optional(t.Boolean({ description: "built-in only: subject was granted credential metadata access" })),
   escalates_to_admin: t.Optional(t.Boolean({ description: "built-in only: the resource's account holds admin and the subject does not" })),
+  subject_has_app_role: t.Optional(t.Boolean({ description: "built-in only: subject holds one of the app's roles (or the app names none)" })),
 }, { ...Closed, title: "PolicyMatchView" });
 
 export const Rule = t.Object({

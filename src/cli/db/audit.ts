@@ -3,10 +3,9 @@ import { parseDuration } from "../../config/duration";
 import type { AuditQuery } from "../../services/audit";
 import type { AuditEventView } from "../../services/views";
 import { ExitError, UsageError } from "../run";
-import { configArg, withDb, type DbContext } from "./context";
+import { configArg, resolveAccount, withDb, type DbContext } from "./context";
 
 const PAGE = 500;
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const text = (e: AuditEventView) =>
   [e.time, e.type, `actor=${e.actor ?? "-"}`, `target=${e.target ?? "-"}`, `ip=${e.ip ?? "-"}`, JSON.stringify(e.details)].join("\t");
@@ -72,13 +71,7 @@ export const auditCommand = defineCommand({
         limit: { type: "string", description: "at most this many (newest kept); default: all" },
       },
       run: ({ args }) => withDb(args.config, (c) => {
-        let account: string | undefined;
-        if (args.account !== undefined) {
-          // A UUID-shaped string is also a valid username: try it as an id first, then as a name.
-          const row = (UUID_RE.test(args.account) ? c.store.accounts.get(args.account) : undefined) ?? c.store.accounts.getByUsername(args.account);
-          if (!row) throw new ExitError(1, `mcias db: no such account: ${args.account}`);
-          account = row.id;
-        }
+        const account = args.account === undefined ? undefined : resolveAccount(c, args.account);
         const q: AuditQuery = { account, type: args.type, since: time(args.since, "since"), until: time(args.until, "until") };
         print(collect(c, q, count(args.limit, "limit", Number.MAX_SAFE_INTEGER)), args.json);
       }),

@@ -6,11 +6,13 @@
 import { existsSync } from "node:fs";
 import type { Config } from "../../config/schema";
 import { createLogger } from "../../log";
-import { createServices, OPERATOR_CTX, systemClock, type Ctx, type Services } from "../../services";
+import { createCore } from "../../app";
+import { OPERATOR_CTX, type Ctx, type Services } from "../../services";
 import { WeakPassphraseError, WrongMasterKeyError } from "../../services/vault";
-import { createStore, currentVersion, DatabaseInUseError, LATEST_VERSION, openDatabase, openDatabaseExclusive, type Store } from "../../store";
+import { currentVersion, DatabaseInUseError, LATEST_VERSION, openDatabase, openDatabaseExclusive, type Store } from "../../store";
 import { KeyfileError, readKeyfile } from "../../vault/masterKey";
-import { createVault } from "../../vault/vault";
+import { AppError } from "../../errors";
+import type { AccountView } from "../../services/views";
 import { loadExistingConfig } from "../config";
 import { readSecret } from "../prompt";
 import { ExitError, UsageError } from "../run";
@@ -63,14 +65,12 @@ export async function openDb(configFlag: string | undefined, opts: OpenOptions =
     db.close();
     throw new ExitError(1, `mcias db: database schema is at version ${version}, this binary needs ${LATEST_VERSION}: run mcias db schema migrate`);
   }
-  const store = createStore(db);
-  const vault = createVault();
-  const log = createLogger({ level: "warn" });
-  const services = createServices({ store, vault, config, clock: systemClock, log });
+  const core = createCore({ db, config, log: createLogger({ level: "warn" }) });
+  const { store, services } = core;
   return {
     config, store, services, ctx: OPERATOR_CTX,
     async unlock() {
-      if (!vault.isSealed()) return;
+      if (!services.vault.isSealed()) return;
       services.vault.initRow();
       try {
         let key: Buffer;
@@ -80,16 +80,13 @@ export async function openDb(configFlag: string | undefined, opts: OpenOptions =
           const pass = Bun.env[name] || (await secret(`Master passphrase (${name} is not set): `));
           key = await services.vault.keyFromPassphrase(pass);
         }
-        vault.unseal(services.vault.openWith(key));
+        services.vault.unsealWithKey(key);
       } catch (e) {
         if (e instanceof WrongMasterKeyError || e instanceof WeakPassphraseError || e instanceof KeyfileError) throw new ExitError(1, `mcias db: ${e.message}`);
         throw e;
       }
     },
-    close() {
-      vault.seal();
-      store.close();
-    },
+    close: core.close,
   };
 }
 
@@ -122,13 +119,21 @@ export async function withDb<T>(configFlag: string | undefined, fn: (c: DbContex
   }
 }
 
+/** The id of the account `ref` (an id or a username) names: services.accounts.resolve. */
+export function resolveAccount(c: DbContext, ref: string): string {
+  try {
+    return c.services.accounts.resolve(c.ctx, ref);
+  } catch (e) {
+    if (e instanceof AppError && e.code === "not_found") throw new ExitError(1, `mcias db: no such account: ${ref}`);
+    throw e;
+  }
+}
+
 /** Finds an account by --id or --username (deleted accounts included). */
-export function findAccount(c: DbContext, args: { id?: string; username?: string }) {
+export function findAccount(c: DbContext, args: { id?: string; username?: string }): AccountView {
   if (!args.id && !args.username) throw new UsageError("pass --id ID or --username U");
   if (args.id && args.username) throw new UsageError("pass --id or --username, not both");
-  const row = args.id ? c.store.accounts.get(args.id) : c.store.accounts.getByUsername(args.username!);
-  if (!row) throw new ExitError(1, `mcias db: no such account: ${args.id ?? args.username}`);
-  return row;
+  return c.services.accounts.get(c.ctx, resolveAccount(c, (args.id ?? args.username)!));
 }
 
 /** A secret from the terminal (no echo) or the next stdin line; a missing line is a clear error. */

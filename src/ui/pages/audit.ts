@@ -6,7 +6,6 @@ import { field, select } from "../layout";
 import { type Route, type UiDeps } from "../routes";
 import { auditTable } from "./common";
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** datetime-local ("2026-11-23T21:26") is read as UTC; a full RFC 3339 time passes as is. */
 function toRfc3339(v: string): string | undefined {
@@ -41,14 +40,11 @@ export function auditRoutes({ s }: UiDeps): Route[] {
       let account: string | undefined;
       let error: string | null = null;
       if (accountIn !== "") {
-        if (UUID_RE.test(accountIn)) account = accountIn.toLowerCase();
-        else {
-          try {
-            account = s.accounts.getByUsername(rc.ctx, accountIn.toLowerCase()).id;
-          } catch (e) {
-            if (!(e instanceof AppError) || e.code !== "not_found") throw e;
-            error = "No account with that username.";
-          }
+        try {
+          account = s.accounts.resolve(rc.ctx, accountIn);
+        } catch (e) {
+          if (!(e instanceof AppError) || e.code !== "not_found") throw e;
+          error = "No account with that username.";
         }
       }
       let result: ReturnType<typeof s.auditQuery.query> = { events: [], next_cursor: null };

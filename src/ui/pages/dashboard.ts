@@ -23,6 +23,12 @@ export function dashboardRoutes({ s }: UiDeps): Route[] {
 <div class="card"><p class="stat">${count((a) => a.totp_enabled)}</p><p class="stat-label">With TOTP</p></div>
 </div></section>`);
         }
+        // SPEC §16: the apps behind forward-auth this person may open.
+        const apps = s.sso.appsFor(p);
+        if (apps.length) {
+          parts.push(html`<section aria-labelledby="h-apps"><h2 id="h-apps">Your apps</h2><ul class="apps">
+${apps.map((a) => html`<li><a href="${a.url}">${a.name}</a></li>`)}</ul></section>`);
+        }
         const canSeal = allowed(s, p, "vault:seal", { type: "vault" });
         parts.push(html`<section aria-labelledby="h-vault"><h2 id="h-vault">Vault</h2><div class="card">
 <p>State: ${s.vault.status().sealed ? badge("sealed", "off") : badge("unsealed", "ok")}</p>

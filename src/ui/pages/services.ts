@@ -12,7 +12,6 @@ import { actionButton, badge, field, postForm, secretBox, statusBadge, table, ti
 import { allowed } from "../nav";
 import { notice, str, type Route, type UiDeps } from "../routes";
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function serviceRoutes({ s }: UiDeps): Route[] {
   const back = (rc: Rc) => `/services/${encodeURIComponent(rc.params.id ?? "")}`;
@@ -20,9 +19,7 @@ export function serviceRoutes({ s }: UiDeps): Route[] {
 
   /** A grantee named by id or username (a username lookup needs accounts:read on it). */
   function granteeId(ctx: Ctx, input: string): string {
-    if (UUID_RE.test(input)) return input.toLowerCase();
-    if (input === "") throw new AppError("bad_request", "name an account (username or id)");
-    return s.accounts.getByUsername(ctx, input.toLowerCase()).id;
+    return s.accounts.resolve(ctx, input);
   }
 
   /** The system accounts this caller may manage: all (for who may list accounts) or those named by its roles. */

@@ -5,7 +5,7 @@ import { SESSION_COOKIE, cookie, parseCookies, sessionCookie } from "../http";
 import { field, postForm } from "../layout";
 import { notice, str, type Route, type UiDeps } from "../routes";
 
-export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
+export function sessionRoutes({ s }: UiDeps): Route[] {
   /** True when the request carries a live session (the login page then sends it home). */
   async function signedIn(req: Request): Promise<boolean> {
     const jwt = parseCookies(req.headers.get("cookie")).get(SESSION_COOKIE);
@@ -13,7 +13,10 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
     return s.tokens.authenticate(jwt).then(() => true, () => false);
   }
 
-  const loginForm = (csrf: string, username = "") => postForm("/login", csrf, html`
+  /** `rd` (SPEC §16): where to return after sign-in; only an address sso.safeRedirect accepts survives. */
+  const returnTo = (rd: string | null) => s.sso.safeRedirect(rd);
+  const loginForm = (csrf: string, username = "", rd: string | null = null) => postForm("/login", csrf, html`
+    ${rd ? html`<input type="hidden" name="rd" value="${rd}">` : ""}
     ${field({ name: "username", label: "Username", value: username, required: true, autocomplete: "username", id: "login-username" })}
     ${field({ name: "password", label: "Password", type: "password", required: true, autocomplete: "current-password", id: "login-password" })}
     ${field({ name: "totp_code", label: "TOTP code", hint: "Only if two-factor authentication is on for your account.", autocomplete: "one-time-code", inputmode: "numeric", pattern: "[0-9]{6}", id: "login-totp" })}
@@ -23,23 +26,24 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
     {
       method: "GET", path: "/login", opts: { anon: true },
       handler: async (rc) => {
-        if (await signedIn(rc.request)) return rc.redirect("/");
-        return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf)}</div>`, { notice: notice(rc) });
+        const rd = returnTo(rc.url.searchParams.get("rd"));
+        if (await signedIn(rc.request)) return rc.redirect(rd ?? "/");
+        return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf, "", rd)}</div>`, { notice: notice(rc) });
       },
     },
     {
-      method: "POST", path: "/login", opts: { anon: true, back: "/login" },
+      method: "POST", path: "/login", opts: { anon: true, back: "/login", rateLimit: "login" },
       handler: async (rc) => {
-        limiters.check("login", rc.ctx.ip);
         const username = str(rc.form, "username");
         const code = str(rc.form, "totp_code");
+        const rd = returnTo(rc.form.get("rd"));
         try {
           const t = await s.auth.login(rc.ctx, { username, password: rc.form.get("password") ?? "", ...(code ? { totp_code: code } : {}) });
-          rc.cookies.push(sessionCookie(t.token, t.expires_at, s.deps.clock.now()));
-          return rc.redirect("/");
+          rc.cookies.push(sessionCookie(t.token, s.tokens.secondsUntil(t.expires_at)));
+          return rc.redirect(rd ?? "/");
         } catch (e) {
           if (e instanceof AppError && e.code === "unauthorized") {
-            return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf, username)}</div>`, { status: 401, error: "Invalid username, password or code." });
+            return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf, username, rd)}</div>`, { status: 401, error: "Invalid username, password or code." });
           }
           throw e;
         }
@@ -54,13 +58,12 @@ export function sessionRoutes({ s, limiters }: UiDeps): Route[] {
       },
     },
     {
-      method: "GET", path: "/unseal", opts: { anon: true, whileSealed: true },
+      method: "GET", path: "/unseal", opts: { anon: true, whileSealed: "vault.unseal" },
       handler: (rc) => rc.render("Unseal", unsealPage(rc.csrf)),
     },
     {
-      method: "POST", path: "/unseal", opts: { anon: true, whileSealed: true, back: "/unseal" },
+      method: "POST", path: "/unseal", opts: { anon: true, whileSealed: "vault.unseal", back: "/unseal", rateLimit: "unseal" },
       handler: async (rc) => {
-        limiters.check("unseal", rc.ctx.ip);
         try {
           await s.vault.unseal(rc.ctx, rc.form.get("passphrase") ?? "");
         } catch (e) {

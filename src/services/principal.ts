@@ -1,0 +1,35 @@
+/** Who is acting: the authenticated caller and the request context every service takes. */
+import type { AccountStatus, AccountType } from "../store/accounts";
+
+/** The authenticated caller, loaded from the database at request time (never from token claims). */
+export interface Principal {
+  id: string;
+  username: string;
+  account_type: AccountType;
+  status: AccountStatus;
+  roles: string[];
+  tags: string[];
+  /** The presented token, when the caller authenticated with one. */
+  jti?: string;
+  tokenIssuedAt?: number;
+  tokenExpiresAt?: number;
+  /** The presented token's last primary authentication (ms) and audience (SPEC §18). */
+  authTime?: number;
+  audience?: string;
+}
+
+/** Who is acting, from where. `mcias db` acts as a principal-less "mcias-db" actor. */
+export interface Ctx {
+  ip: string | null;
+  principal: Principal | null;
+  /** Overrides the actor name in audit rows (e.g. "mcias-db"). */
+  actorName?: string;
+  /**
+   * Break-glass operator (`mcias db`): whoever can read the database file and the
+   * master key already holds everything, so the policy engine is not consulted.
+   */
+  operator?: boolean;
+}
+
+/** The context `mcias db` acts in. */
+export const OPERATOR_CTX: Ctx = { ip: null, principal: null, actorName: "mcias-db", operator: true };
