@@ -2,7 +2,7 @@
  * Per-key token buckets in shared memory, so every serving thread draws from the same
  * bucket (a burst of N is N across all workers, not N per worker).
  *
- * Layout: a fixed table of SLOTS slots of 32 bytes each:
+ * Layout: a fixed table of slots (SLOTS, 2 MiB, by default) of 32 bytes each:
  *   Int32 [0] lock word (0 free, 1 held; Atomics.compareExchange)
  *   Uint32[1] FNV-1a hash of the key, [2] a second FNV-1a hash (other offset basis):
  *             64 bits together, so two live IPs practically never share a bucket
@@ -18,8 +18,10 @@ export const SLOTS = 1 << 16;
 const SLOT_BYTES = 32;
 const PROBE = 8;
 
-export function createLimiterMemory(): SharedArrayBuffer {
-  return new SharedArrayBuffer(SLOTS * SLOT_BYTES);
+/** `slots` must be a power of two (tests use small tables). */
+export function createLimiterMemory(slots = SLOTS): SharedArrayBuffer {
+  if (slots < PROBE || (slots & (slots - 1)) !== 0) throw new Error("slots must be a power of two >= 8");
+  return new SharedArrayBuffer(slots * SLOT_BYTES);
 }
 
 function fnv1a(key: string, basis: number): number {
@@ -35,7 +37,7 @@ export function createSharedLimiter(b: Bucket, mem: SharedArrayBuffer, now: () =
   const i32 = new Int32Array(mem);
   const u32 = new Uint32Array(mem);
   const f64 = new Float64Array(mem);
-  const mask = SLOTS - 1;
+  const mask = mem.byteLength / SLOT_BYTES - 1;
 
   const lock = (s: number) => {
     while (Atomics.compareExchange(i32, s * 8, 0, 1) !== 0) { /* spin: the critical section is a few loads */ }
