@@ -3,7 +3,8 @@
  * workers = 2, side by side, wrk rounds interleaved (A, B, A, B…) so machine noise hits
  * both alike. Prints req/s per endpoint and the B/A ratio. Both servers log every
  * request into this process (the test fixture's pipe): the same extra cost on both sides.
- * Env: BENCH_SECONDS (default 4), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (32).
+ * Env: BENCH_SECONDS (default 4), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (32),
+ * BENCH_CASES (comma-separated names: validate,me,forward-auth,health; default all).
  */
 import { join, resolve } from "node:path";
 
@@ -46,7 +47,8 @@ try {
     { name: "forward-auth", path: "/v1/authz/forward-auth", env: (t: string) => ({ WRK_METHOD: "GET", WRK_BODY: "", WRK_TOKEN: t, WRK_FWD_HOST: "bench.app.test" }) },
     { name: "health", path: "/v1/health", env: (_t: string) => ({ WRK_METHOD: "GET", WRK_BODY: "", WRK_TOKEN: "" }) },
   ];
-  for (const c of cases) {
+  const only = Bun.env.BENCH_CASES?.split(",");
+  for (const c of cases.filter((x) => !only || only.includes(x.name))) {
     await wrk(a.url + c.path, c.env(ta)); // warm-up
     await wrk(b.url + c.path, c.env(tb));
     const ra: number[] = [], rb: number[] = [];
