@@ -122,7 +122,7 @@ describe("workers = 2 with a passphrase: shared rate limits and vault state", ()
       passphrase: PASSPHRASE, startSealed: true,
       sections: {
         server: "workers = 2",
-        rate_limit: "login_rate = 1000\nlogin_burst = 1000\nvalidate_rate = 0.001\nvalidate_burst = 25",
+        rate_limit: "login_rate = 1000\nlogin_burst = 1000\nvalidate_rate = 0.001\nvalidate_burst = 25\nunseal_rate = 1000\nunseal_burst = 1000",
       },
     });
   }, 90_000);
@@ -161,5 +161,32 @@ describe("workers = 2 with a passphrase: shared rate limits and vault state", ()
     const from2 = s.logs().length;
     for (let i = 0; i < 40; i++) expect((await fresh(s, "GET", "/v1/auth/me", { token: admin })).status).toBe(200);
     expect(servedBy(s, from2).size).toBe(2);
+  }, 60_000);
+
+  test("console: a CSRF token issued by one thread is accepted by the other; a console unseal opens every thread", async () => {
+    const admin = await s.adminToken();
+    expect((await fresh(s, "POST", "/v1/vault/seal", { token: admin })).status).toBe(200);
+    const page = await s.fetch("/unseal", { headers: { connection: "close" } });
+    expect(page.status).toBe(200);
+    const cookie = /__Host-mcias_csrf=([^;]+)/.exec(page.headers.get("set-cookie") ?? "")?.[1];
+    expect(cookie).toBeTruthy();
+    expect(await page.text()).toContain(`value="${cookie}"`);
+    const post = (passphrase: string) => s.fetch("/unseal", {
+      method: "POST", redirect: "manual",
+      headers: { connection: "close", cookie: `__Host-mcias_csrf=${cookie}`, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ _csrf: cookie!, passphrase }).toString(),
+    });
+    // Wrong passphrases: the form passes the CSRF check (403 otherwise) in both threads.
+    const from = s.logs().length;
+    for (let i = 0; i < 8; i++) {
+      const r = await post(`wrong-passphrase-${i}-abcdefgh`);
+      expect(r.status).toBe(401);
+      expect(await r.text()).toContain("Wrong passphrase.");
+    }
+    expect(servedBy(s, from).size).toBe(2);
+    const ok = await post(PASSPHRASE);
+    expect(ok.status).toBe(303);
+    expect(ok.headers.get("location")).toBe("/login?notice=unsealed");
+    for (let i = 0; i < 20; i++) expect((await fresh(s, "GET", "/v1/auth/me", { token: admin })).status).toBe(200);
   }, 60_000);
 });
