@@ -4,6 +4,11 @@
  * threads, and the request log lines prove both served ("worker":1 vs none).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { X509Certificate } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import tls from "node:tls";
+import { makeSelfSignedCert } from "../../src/crypto/selfSignedCert";
 import { createHuman, removeDir, startServer, type TestServer } from "../helpers/server";
 
 const PASSPHRASE = "workers-test-passphrase-0123";
@@ -26,6 +31,18 @@ function servedBy(s: TestServer, from = 0): Set<string> {
     seen.add(j.worker === undefined ? "main" : String(j.worker));
   }
   return seen;
+}
+
+/** SHA-256 fingerprint of the certificate presented on a fresh connection. */
+function peerFingerprint(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = tls.connect({ host: "127.0.0.1", port, servername: "localhost", rejectUnauthorized: false }, () => {
+      const fp = c.getPeerCertificate().fingerprint256;
+      c.end();
+      resolve(fp);
+    });
+    c.on("error", reject);
+  });
 }
 
 async function until(cond: () => boolean, ms = 15_000): Promise<void> {
@@ -104,11 +121,24 @@ describe("workers = 2 with a keyfile", () => {
   });
 
   test("SIGHUP reloads TLS in every thread; SIGTERM drains both and exits 0", async () => {
+    const port = Number(new URL(s.url).port);
+    const next = await makeSelfSignedCert({ dnsNames: ["localhost"], ips: ["127.0.0.1"] });
+    writeFileSync(join(s.dir, "server.key"), next.keyPem, { mode: 0o600 });
+    writeFileSync(join(s.dir, "server.crt"), next.certPem);
+    const newFp = new X509Certificate(next.certPem).fingerprint256;
+    expect(await peerFingerprint(port)).not.toBe(newFp);
     process.kill(s.pid, "SIGHUP");
     await until(() => s.logs().some((l) => l.includes("TLS certificate reloaded")));
     expect(s.logs().some((l) => l.includes("TLS reload failed"))).toBe(false);
+    // 30 new connections spread over both threads: a thread still on the old certificate
+    // would show up in about half of them.
+    for (let i = 0; i < 30; i++) expect(await peerFingerprint(port)).toBe(newFp);
     const from = s.logs().length;
-    for (let i = 0; i < 30; i++) expect((await fresh(s, "GET", "/v1/health")).status).toBe(200);
+    // The fixture's fetch pins the old certificate as CA: check the new one by fingerprint above.
+    for (let i = 0; i < 30; i++) {
+      const r = await fetch(`${s.url}/v1/health`, { headers: { connection: "close" }, tls: { ca: next.certPem } } as RequestInit);
+      expect(r.status).toBe(200);
+    }
     await until(() => servedBy(s, from).size === 2);
     expect(await s.stop()).toBe(0);
     expect(s.logs().some((l) => l.includes('"msg":"stopped"'))).toBe(true);
