@@ -89,7 +89,7 @@ export async function startWorkers(opts: {
   return {
     size: opts.count,
     async metrics(own) {
-      const theirs = await Promise.all(handles.map((h) => Promise.race([ask(h, "metrics"), Bun.sleep(2_000).then(() => "")])));
+      const theirs = await Promise.all(handles.map((h) => Promise.race([ask(h, "metrics"), Bun.sleep(5_000).then(() => "")])));
       return mergeExpositions([own, ...theirs]);
     },
     async reloadTls() {
