@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { createProxyMatcher, resolveClientIp } from "./http/clientIp";
 import { limitBody } from "./http/body";
 import { errorResponse } from "./http/errorResponse";
+import { redactPath } from "./http/redact";
 import { applySecurityHeaders } from "./http/securityHeaders";
 import type { App } from "./app";
 import type { Config } from "./config/schema";
@@ -48,14 +49,14 @@ export function startServer(app: App, config: Config, opts: { join?: boolean } =
       if (req instanceof Response) res = req;
       else res = await app.handle(req, { ip, viaTrustedProxy: peer !== null && isTrusted(peer) });
     } catch (e) {
-      log.error("request failed", { path: url.pathname, error: (e as Error)?.name ?? "Error" });
+      log.error("request failed", { path: redactPath(url.pathname), error: (e as Error)?.name ?? "Error" });
       res = errorResponse("internal", "internal error");
     }
     applySecurityHeaders(res, url.pathname);
     const ms = performance.now() - started;
     app.observe(app.routeOf(incoming.method, url.pathname), incoming.method, res.status, ms / 1000);
     log.info("request", {
-      method: incoming.method, path: url.pathname, status: res.status,
+      method: incoming.method, path: redactPath(url.pathname), status: res.status,
       ms: Math.round(ms * 10) / 10, ip,
     });
     return res;

@@ -9,6 +9,7 @@ import type { Services } from "../services";
 import type { SealedOperation } from "../services/vault";
 import { docsRoutes } from "./docs";
 import { errorResponse } from "../http/errorResponse";
+import { redactPath } from "../http/redact";
 import { mapError } from "./errors";
 import type { Limiters } from "../http/limiters";
 import { accountRoutes } from "./routes/accounts";
@@ -19,6 +20,7 @@ import { policyRoutes } from "./routes/policy";
 import { serviceAccountRoutes } from "./routes/serviceAccounts";
 import { systemRoutes } from "./routes/system";
 import { tokenRoutes } from "./routes/tokens";
+import { onboardingRoutes } from "./routes/onboarding";
 import { forwardAuthRoutes } from "./routes/forwardAuth";
 
 /** The REST routes of the operations a sealed server serves (services/vault.ts OPEN_WHILE_SEALED). */
@@ -28,7 +30,7 @@ const SEALED_OPS: Record<string, SealedOperation> = {
 
 export function createApi(s: Services, limiters: Limiters, log: Logger) {
   return new Elysia({ normalize: false, name: "mcias-api", seed: s.id })
-    .onError({ as: "global" }, ({ code, error, path }) => mapError(code, error, log, path))
+    .onError({ as: "global" }, ({ code, error, path }) => mapError(code, error, log, redactPath(path)))
     .onRequest(({ request }) => {
       if (!s.vault.isSealed()) return;
       const path = new URL(request.url).pathname;
@@ -43,6 +45,7 @@ export function createApi(s: Services, limiters: Limiters, log: Logger) {
     .use(pgcredRoutes(s))
     .use(auditRoutes(s))
     .use(policyRoutes(s))
+    .use(onboardingRoutes(s, limiters))
     .use(forwardAuthRoutes(s));
 }
 

@@ -95,7 +95,7 @@ export const serveCommand = defineCommand({
     serving = true;
     log.info("listening", { url: server.url, pid: process.pid, config: config.source, workers: config.server.workers, sealed: app.services.vault.isSealed() });
     if (config.dev) {
-      console.log(`\n  *** MCIAS DEVELOPMENT INSTANCE — not for production ***\n  data: ${config.source}\n  url:  ${server.url}\n`);
+      console.log(`\n  *** MCIAS DEVELOPMENT INSTANCE — not for production ***\n  data: ${config.source}\n  url:  ${server.url}\n  passkeys: ${config.webauthn.origins.join(", ")} (WebAuthn never works on an IP address)\n`);
     }
 
     let stopping = false;

@@ -11,7 +11,7 @@ import type {
   EvaluateRequest, EvaluateResponse, Grant, Health, IssuedToken, Jwk, JwkSet, ListAccountsQuery,
   PgCreds, PgCredsGrant, PgCredsSummary, PolicyRule, SetPgCredsRequest, TokenInfo,
   TokenResponse, TotpEnrollment, UpdateAccountRequest, UpdatePolicyRuleRequest,
-  ValidateResponse, VaultStatus,
+  ValidateResponse, VaultStatus, InviteLink, RecoveryCodes, WebauthnCredential,
 } from "./types";
 
 /** How to reach the server. */
@@ -164,8 +164,26 @@ export class McIasClient {
   totpEnroll(currentPassword: string): Promise<TotpEnrollment> {
     return this.request("POST", "/v1/auth/totp/enroll", { body: { current_password: currentPassword } });
   }
-  /** `POST /v1/auth/totp/confirm`: turns TOTP on with a current code. */
-  totpConfirm(code: string): Promise<void> { return this.request("POST", "/v1/auth/totp/confirm", { body: { code } }); }
+  /** `POST /v1/auth/totp/confirm`: turns TOTP on with a current code; answers 10 recovery codes, shown once. */
+  totpConfirm(code: string): Promise<RecoveryCodes> { return this.request("POST", "/v1/auth/totp/confirm", { body: { code } }); }
+  /** `POST /v1/auth/recovery-codes`: a new set of recovery codes; the old set stops working. */
+  regenerateRecoveryCodes(currentPassword: string): Promise<RecoveryCodes> {
+    return this.request("POST", "/v1/auth/recovery-codes", { body: { current_password: currentPassword } });
+  }
+  /** `GET /v1/auth/webauthn/credentials`: the caller's passkeys and security keys. */
+  listWebauthnCredentials(): Promise<WebauthnCredential[]> { return this.request("GET", "/v1/auth/webauthn/credentials"); }
+  /** `PATCH /v1/auth/webauthn/credentials/{id}`. */
+  renameWebauthnCredential(id: string, name: string): Promise<WebauthnCredential> {
+    return this.request("PATCH", `/v1/auth/webauthn/credentials/${seg(id)}`, { body: { name } });
+  }
+  /** `DELETE /v1/auth/webauthn/credentials/{id}`. */
+  removeWebauthnCredential(id: string): Promise<void> { return this.request("DELETE", `/v1/auth/webauthn/credentials/${seg(id)}`); }
+  /** `POST /v1/invites/{token}/accept` (no bearer): sets the password and signs in; the client keeps the new token. */
+  async acceptInvite(inviteToken: string, password: string): Promise<TokenResponse> {
+    const r = await this.request<TokenResponse>("POST", `/v1/invites/${seg(inviteToken)}/accept`, { body: { password }, auth: false });
+    this.#token = r.token;
+    return r;
+  }
 
   // ---- tokens -------------------------------------------------------------------
 
@@ -197,6 +215,14 @@ export class McIasClient {
   /** `PUT /v1/accounts/{id}/password`: all its tokens are revoked. */
   setAccountPassword(id: string, password: string): Promise<void> {
     return this.request("PUT", `/v1/accounts/${seg(id)}/password`, { body: { password } });
+  }
+  /** `POST /v1/accounts/{id}/invite`: a single-use invite (or reset) link; the previous link stops working. */
+  createInvite(id: string): Promise<InviteLink> { return this.request("POST", `/v1/accounts/${seg(id)}/invite`); }
+  /** `GET /v1/accounts/{id}/webauthn/credentials` (admin). */
+  listAccountWebauthnCredentials(id: string): Promise<WebauthnCredential[]> { return this.request("GET", `/v1/accounts/${seg(id)}/webauthn/credentials`); }
+  /** `DELETE /v1/accounts/{id}/webauthn/credentials/{cred_id}` (admin). */
+  removeAccountWebauthnCredential(id: string, credId: string): Promise<void> {
+    return this.request("DELETE", `/v1/accounts/${seg(id)}/webauthn/credentials/${seg(credId)}`);
   }
   /** `DELETE /v1/accounts/{id}/totp`. */
   removeTotp(id: string): Promise<void> { return this.request("DELETE", `/v1/accounts/${seg(id)}/totp`); }

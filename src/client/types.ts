@@ -35,12 +35,18 @@ export interface Account {
   totp_enabled: boolean;
   created_at: Time;
   updated_at: Time;
+  /** Human accounts only; unique case-insensitively; null when unset. */
+  email: string | null;
+  display_name: string | null;
 }
 
 /** `POST /v1/accounts` body. */
 export interface CreateAccountRequest {
+  /** Capitals are folded to lower case. */
   username: string;
   account_type: AccountType;
+  email?: string;
+  display_name?: string;
   /** Humans only: 12–256 characters, not the username. */
   password?: string;
   roles?: string[];
@@ -52,8 +58,17 @@ export interface ListAccountsQuery {
   account_type?: AccountType;
 }
 
-/** `PATCH /v1/accounts/{id}` body. */
-export interface UpdateAccountRequest { status?: "active" | "inactive" }
+/** `PATCH /v1/accounts/{id}` body; `null` clears email or display_name. */
+export interface UpdateAccountRequest { status?: "active" | "inactive"; email?: string | null; display_name?: string | null }
+
+/** `POST /v1/accounts/{id}/invite`: a single-use link (an invite, or a reset link for an account with a password). */
+export interface InviteLink { url: string; expires_at: Time }
+
+/** `POST /v1/auth/totp/confirm` and `POST /v1/auth/recovery-codes`: 10 one-time codes, shown once. */
+export interface RecoveryCodes { recovery_codes: string[] }
+
+/** A passkey or security key (public data only). */
+export interface WebauthnCredential { id: string; name: string; created_at: Time; last_used_at: Time | null }
 
 /** A freshly issued bearer token (`login`, `renew`). */
 export interface TokenResponse { token: string; expires_at: Time }

@@ -24,6 +24,16 @@ export interface Config {
   argon2: { time: number; memoryKiB: number };
   lockout: { maxFailures: number; windowMs: number; durationMs: number };
   masterKey: { passphraseEnv?: string; keyfile?: string };
+  /** SPEC §15: how long an invite/reset link stays valid. */
+  accounts: { inviteTtlMs: number };
+  /** SPEC §15: the WebAuthn relying party (passkeys and security keys). */
+  webauthn: {
+    /** The RP ID: a registrable domain (never an IP address); credentials are bound to it. */
+    rpId: string;
+    rpName: string;
+    /** Every origin (scheme://host[:port]) a ceremony may come from. */
+    origins: string[];
+  };
   rateLimit: {
     login: Bucket;
     validate: Bucket;

@@ -23,6 +23,8 @@ const SECTIONS: Record<string, readonly string[]> = {
   argon2: ["time", "memory"],
   lockout: ["max_failures", "window", "duration"],
   master_key: ["passphrase_env", "keyfile"],
+  accounts: ["invite_ttl"],
+  webauthn: ["rp_id", "rp_name", "origins"],
   sso: ["cookie_domain", "portal_url", "apps"],
   rate_limit: [
     "login_rate", "login_burst", "validate_rate", "validate_burst", "unseal_rate", "unseal_burst",
@@ -159,6 +161,12 @@ export function validateConfig(doc: Table, baseDir: string, source: string): Con
     throw new ConfigError(`master_key.passphrase_env: "${passphraseEnv}" is not an environment variable name`);
   }
 
+  const accounts = section(doc, "accounts");
+  const inviteTtlMs = accounts.duration("invite_ttl", "72h");
+  if (inviteTtlMs < 1_000) throw new ConfigError("accounts.invite_ttl: must be at least 1s");
+  if (inviteTtlMs > 90 * 24 * 3_600_000) throw new ConfigError("accounts.invite_ttl: must be at most 2160h (90 days)");
+
+  const webauthn = validateWebauthn(section(doc, "webauthn"), issuer);
   const sso = validateSso(section(doc, "sso"), issuer);
 
   const rl = section(doc, "rate_limit");
@@ -193,6 +201,8 @@ export function validateConfig(doc: Table, baseDir: string, source: string): Con
       durationMs: lockout.duration("duration", "15m"),
     },
     masterKey: { passphraseEnv, keyfile: keyfile === undefined ? undefined : path(keyfile) },
+    accounts: { inviteTtlMs },
+    webauthn,
     rateLimit: {
       login: bucket("login", 10, 10),
       validate: bucket("validate", 1000, 2000),
@@ -202,6 +212,38 @@ export function validateConfig(doc: Table, baseDir: string, source: string): Con
     source,
     dev: false,
   };
+}
+
+/**
+ * [webauthn]: the relying party. Defaults follow tokens.issuer (the public URL of
+ * MCIAS): rp_id = its host name, origins = [its origin]. The dev instance's issuer is
+ * https://localhost:8443, so passkeys work there out of the box. An IP address can
+ * never be an RP ID (WebAuthn refuses it), so https://127.0.0.1 cannot use passkeys.
+ */
+function validateWebauthn(w: Section, issuer: string): Config["webauthn"] {
+  let issuerUrl: URL | null = null;
+  try { issuerUrl = new URL(issuer); } catch { /* checked below only when defaults are needed */ }
+  // An issuer that is not an https URL gives no useful default: fall back to localhost.
+  if (issuerUrl && (issuerUrl.protocol !== "https:" || isIP(issuerUrl.hostname.replace(/^\[|\]$/g, "")) !== 0)) issuerUrl = null;
+  const rpId = w.string("rp_id") ?? issuerUrl?.hostname ?? "localhost";
+  if (isIP(rpId) !== 0) throw new ConfigError(`webauthn.rp_id: "${rpId}" is an IP address; WebAuthn needs a domain name (e.g. localhost)`);
+  if (!/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/.test(rpId)) {
+    throw new ConfigError(`webauthn.rp_id: "${rpId}" is not a lower-case domain name`);
+  }
+  const rpName = w.string("rp_name") ?? "MCIAS";
+  if (rpName.length > 64) throw new ConfigError("webauthn.rp_name: must be at most 64 characters");
+  const given = w.has("origins") ? w.stringArray("origins") : [issuerUrl && issuerUrl.hostname === rpId ? issuerUrl.origin : `https://${rpId}`];
+  if (given.length === 0) throw new ConfigError("webauthn.origins: must list at least one origin");
+  const origins = given.map((o) => {
+    let u: URL;
+    try { u = new URL(o); } catch { throw new ConfigError(`webauthn.origins: "${o}" is not a URL`); }
+    if (u.origin !== o.replace(/\/$/, "")) throw new ConfigError(`webauthn.origins: "${o}" must be an origin (scheme://host[:port], no path)`);
+    if (u.protocol !== "https:") throw new ConfigError(`webauthn.origins: "${o}" must use https`);
+    const host = u.hostname;
+    if (host !== rpId && !host.endsWith(`.${rpId}`)) throw new ConfigError(`webauthn.origins: "${o}" is not on webauthn.rp_id ${rpId} or a subdomain of it`);
+    return u.origin;
+  });
+  return { rpId, rpName, origins };
 }
 
 const HOST_RE = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;

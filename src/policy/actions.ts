@@ -25,6 +25,9 @@ export const ACTIONS = [
   "totp:enroll",
   "password:change",
   "vault:seal",
+  // SPEC §15 (issue 20): invite/reset links; passkeys and security keys (own, or any account's for an admin).
+  "accounts:invite",
+  "webauthn:manage",
   // SPEC §16: open an app behind the reverse proxy (forward-auth); resource type "app".
   "apps:access",
 ] as const;

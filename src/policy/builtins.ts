@@ -17,8 +17,8 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     match: { actions: ["accounts:read", "tokens:read"], resource_types: ["account"], owner_is_subject: true },
   },
   {
-    id: -3, description: "any account may manage its own password, TOTP and tokens", effect: "allow", priority: 0, enabled: true,
-    match: { actions: ["password:change", "totp:enroll", "tokens:revoke"], resource_types: ["account", "token"], owner_is_subject: true },
+    id: -3, description: "any account may manage its own password, TOTP, passkeys and tokens", effect: "allow", priority: 0, enabled: true,
+    match: { actions: ["password:change", "totp:enroll", "webauthn:manage", "tokens:revoke"], resource_types: ["account", "token"], owner_is_subject: true },
   },
   {
     id: -4, description: "a human holding a role named like a system account may manage it", effect: "allow", priority: 0, enabled: true,
@@ -51,8 +51,10 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
   {
     // A manager (role-named human, delegate) could otherwise mint an admin token by
     // managing a system account that holds admin: only an admin may issue it.
-    id: -11, description: "only an admin may issue a token for an account that holds admin", effect: "deny", priority: 0, enabled: true,
-    match: { actions: ["tokens:issue"], resource_types: ["token", "account"], escalates_to_admin: true },
+    // Likewise an invite/reset link is a way into the account (SPEC §15): whoever a stored
+    // rule lets invite may never make one for an admin unless they are an admin.
+    id: -11, description: "only an admin may issue a token or an invite link for an account that holds admin", effect: "deny", priority: 0, enabled: true,
+    match: { actions: ["tokens:issue", "accounts:invite"], resource_types: ["token", "account"], escalates_to_admin: true },
   },
   {
     // SPEC §16: [[sso.apps]] roles (or any account when an app names none). Stored deny

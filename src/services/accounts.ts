@@ -14,6 +14,20 @@ import { type Ctx } from "./principal";
 import { CLEARED } from "./lockout";
 import { toAccountView, type AccountView } from "./views";
 
+export const EMAIL_RE = /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+
+/** Trims and checks email / display_name; both only for humans; "" means none. */
+export function normalizeProfile(type: AccountType, p: { email: string | null; display_name: string | null }): { email: string | null; display_name: string | null } {
+  const email = p.email?.trim() || null;
+  const display = p.display_name?.trim() || null;
+  if (type !== "human" && (email || display)) throw new AppError("bad_request", "only human accounts have an email or display name");
+  if (email !== null && (email.length > 254 || !EMAIL_RE.test(email))) throw new AppError("bad_request", "email is not a valid address");
+  if (display !== null && (display.length > 128 || /[\u0000-\u001f\u007f]/.test(display))) {
+    throw new AppError("bad_request", "display_name must be 1-128 characters without control characters");
+  }
+  return { email, display_name: display };
+}
+
 export function createAccountService(deps: ServiceDeps, audit: AuditService, authz: Authz) {
   const { store, config, clock } = deps;
   const now = () => iso(clock.now());
@@ -72,9 +86,11 @@ export function createAccountService(deps: ServiceDeps, audit: AuditService, aut
   }
 
   return {
-    async create(ctx: Ctx, input: { username: string; account_type: AccountType; password?: string; roles?: string[] }): Promise<AccountView> {
+    async create(ctx: Ctx, input: { username: string; account_type: AccountType; password?: string; roles?: string[]; email?: string | null; display_name?: string | null }): Promise<AccountView> {
       authz.require(ctx, "accounts:create", { type: "account" });
-      const username = input.username;
+      // SPEC §15: capitals are folded before validation ("Alice" is "alice").
+      const username = input.username.toLowerCase();
+      const profile = normalizeProfile(input.account_type, { email: input.email ?? null, display_name: input.display_name ?? null });
       if (!USERNAME_RE.test(username)) throw new AppError("bad_request", "username must match ^[a-z0-9][a-z0-9._-]{0,63}$");
       const roles = normalizeRoles(input.roles ?? []);
       let hash: string | null = null;
@@ -90,8 +106,9 @@ export function createAccountService(deps: ServiceDeps, audit: AuditService, aut
       const id = newId();
       return store.tx(() => {
         if (store.accounts.getByUsername(username)) throw new AppError("conflict", "username is taken");
+        if (profile.email && store.accounts.getByEmail(profile.email)) throw new AppError("conflict", "email is taken");
         const t = now();
-        store.accounts.insert({ id, username, account_type: input.account_type, password_hash: hash, now: t });
+        store.accounts.insert({ id, username, account_type: input.account_type, password_hash: hash, now: t, ...profile });
         for (const r of roles) store.accounts.addRole(id, r, t);
         const row = load(id);
         audit.record(ctx, "account_created", target(row), { account_type: input.account_type, roles });
@@ -138,6 +155,32 @@ export function createAccountService(deps: ServiceDeps, audit: AuditService, aut
       assertThat(row, "not_found", "account not found");
       authz.require(ctx, "accounts:read", authz.accountResource(row));
       return view(row);
+    },
+
+    /**
+     * PATCH email / display_name (SPEC §15): human accounts only; `null` clears a field;
+     * email unique case-insensitively. Audited as account_updated with the changed
+     * field names (not their values).
+     */
+    updateProfile(ctx: Ctx, id: string, input: { email?: string | null; display_name?: string | null }): AccountView {
+      const row = loadLive(id);
+      authz.require(ctx, "accounts:update", authz.accountResource(row));
+      const next = normalizeProfile(row.account_type, {
+        email: input.email === undefined ? row.email : input.email,
+        display_name: input.display_name === undefined ? row.display_name : input.display_name,
+      });
+      return store.tx(() => {
+        const fresh = loadLive(id);
+        const changed = (["email", "display_name"] as const).filter((k) => (fresh[k] ?? null) !== next[k]);
+        if (changed.length === 0) return view(fresh);
+        if (next.email) {
+          const holder = store.accounts.getByEmail(next.email);
+          if (holder && holder.id !== id) throw new AppError("conflict", "email is taken");
+        }
+        store.accounts.setProfile(id, next, now());
+        audit.record(ctx, "account_updated", target(fresh), { fields: [...changed] });
+        return view(load(id));
+      });
     },
 
     /** PATCH status. Going inactive revokes every token; going active clears lockout. */
@@ -192,6 +235,8 @@ export function createAccountService(deps: ServiceDeps, audit: AuditService, aut
       authz.require(ctx, "totp:remove", authz.accountResource(row));
       store.tx(() => {
         store.accounts.clearTotp(id, now());
+        // Recovery codes stand in for TOTP codes: without TOTP they mean nothing.
+        store.recoveryCodes.clear(id);
         audit.record(ctx, "totp_removed", target(row), {});
       });
     },

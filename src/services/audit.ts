@@ -19,6 +19,9 @@ export const AUDIT_EVENT_TYPES = [
   "vault_unsealed",
   // Beyond SPEC §7's list: a failed unseal is worth a row of its own.
   "vault_unseal_failed",
+  // SPEC §15 (issue 20): onboarding.
+  "invite_created", "invite_accepted", "webauthn_registered", "webauthn_removed", "webauthn_renamed",
+  "recovery_code_used", "recovery_codes_regenerated",
   // Written only by `mcias db` (src/services/maintenance.ts).
   "tokens_pruned", "backup_created", "master_key_rotated",
 ] as const;

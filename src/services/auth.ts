@@ -10,6 +10,7 @@ import { AppError, assertThat } from "../errors";
 import { openString, sealString } from "../crypto/aead";
 import { hashPassword, makeDecoyHash, needsRehash, passwordProblem, verifyPassword } from "../crypto/password";
 import { matchTotp, newTotpSecret, totpUri } from "../crypto/totp";
+import { newRecoveryCode, normalizeRecoveryCode, RECOVERY_CODE_COUNT, recoveryCodeHash } from "../crypto/oneTimeSecrets";
 import type { AccountRow } from "../store/accounts";
 import type { AuditService } from "./audit";
 import type { Authz } from "./authz";
@@ -108,7 +109,19 @@ export function createAuthService(deps: ServiceDeps, audit: AuditService, authz:
         recordFailure(ctx, row, "login_fail", "bad_password");
         fail();
       }
-      if (row.totp_enabled === 1) {
+      // SPEC §15: a recovery code stands in for a TOTP code, once.
+      const recovery = row.totp_enabled === 1 ? normalizeRecoveryCode(input.totp_code ?? "") : null;
+      if (recovery !== null) {
+        const used = store.tx(() => {
+          if (!store.recoveryCodes.consume(row.id, recoveryCodeHash(recovery), iso(now))) return false;
+          audit.record(ctx, "recovery_code_used", target(row), { remaining: store.recoveryCodes.remaining(row.id) });
+          return true;
+        });
+        if (!used) {
+          recordFailure(ctx, row, "login_totp_fail", "recovery_code_wrong");
+          fail();
+        }
+      } else if (row.totp_enabled === 1) {
         const code = input.totp_code ?? "";
         const secret = openString(vault.masterKey(), row.totp_secret_enc!, totpAad(row.id));
         const step = code === "" ? null : matchTotp(secret, code, now);
@@ -219,7 +232,7 @@ export function createAuthService(deps: ServiceDeps, audit: AuditService, authz:
       return { secret, otpauth_uri: totpUri(secret, row.username, issuerLabel(config.tokens.issuer)) };
     },
 
-    totpConfirm(ctx: Ctx, code: string): void {
+    totpConfirm(ctx: Ctx, code: string): { recovery_codes: string[] } {
       const { row } = selfRow(ctx);
       requireHuman(row);
       authz.require(ctx, "totp:enroll", authz.accountResource(row));
@@ -229,12 +242,48 @@ export function createAuthService(deps: ServiceDeps, audit: AuditService, authz:
       const secret = openString(key, row.totp_pending_enc, totpAad(row.id));
       const step = matchTotp(secret, code, clock.now());
       if (step === null) throw new AppError("bad_request", "TOTP code is incorrect");
+      const codes = newRecoveryCodes();
       store.tx(() => {
-        store.accounts.confirmTotp(row.id, sealString(key, secret, totpAad(row.id)), step, iso(clock.now()));
-        audit.record(ctx, "totp_enrolled", target(row), {});
+        const t = iso(clock.now());
+        store.accounts.confirmTotp(row.id, sealString(key, secret, totpAad(row.id)), step, t);
+        store.recoveryCodes.replace(row.id, codes.hashes, t);
+        audit.record(ctx, "totp_enrolled", target(row), { recovery_codes: codes.plain.length });
       });
+      return { recovery_codes: codes.plain };
+    },
+
+    /**
+     * POST /v1/auth/recovery-codes (SPEC §15): a new set of 10 codes for the caller,
+     * shown once; the old set dies. Needs the current password, and a wrong one counts
+     * toward lockout like a failed login (a stolen token buys no free guesses).
+     */
+    async regenerateRecoveryCodes(ctx: Ctx, input: { current_password: string }): Promise<{ recovery_codes: string[] }> {
+      const { row } = selfRow(ctx);
+      requireHuman(row);
+      authz.require(ctx, "totp:enroll", authz.accountResource(row));
+      if (row.totp_enabled !== 1) throw new AppError("conflict", "recovery codes stand in for TOTP codes: enable TOTP first");
+      await stepUp(ctx, row, input.current_password);
+      const codes = newRecoveryCodes();
+      store.tx(() => {
+        const fresh = store.accounts.get(row.id);
+        if (fresh?.password_hash !== row.password_hash || fresh?.totp_enabled !== 1) throw new AppError("conflict", "the account changed meanwhile; try again");
+        store.recoveryCodes.replace(row.id, codes.hashes, iso(clock.now()));
+        audit.record(ctx, "recovery_codes_regenerated", target(row), { recovery_codes: codes.plain.length });
+      });
+      return { recovery_codes: codes.plain };
+    },
+
+    /** How many unused recovery codes the caller has left (the profile page shows it). */
+    recoveryCodesLeft(ctx: Ctx): number {
+      const { row } = selfRow(ctx);
+      return store.recoveryCodes.remaining(row.id);
     },
   };
+}
+
+function newRecoveryCodes(): { plain: string[]; hashes: string[] } {
+  const plain = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+  return { plain, hashes: plain.map((c) => recoveryCodeHash(normalizeRecoveryCode(c)!)) };
 }
 
 /** "https://auth.example.com" → "auth.example.com" for authenticator apps. */

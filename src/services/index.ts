@@ -14,6 +14,8 @@ import { createPolicyCache } from "./policyCache";
 import { createServiceAccountService } from "./serviceAccounts";
 import { createTokenService } from "./tokens";
 import { createVaultService } from "./vault";
+import { createInviteService } from "./invites";
+import { createWebauthnService } from "./webauthn";
 import { createSsoService } from "./sso";
 
 export function createServices(deps: ServiceDeps) {
@@ -29,10 +31,12 @@ export function createServices(deps: ServiceDeps) {
   const serviceAccounts = createServiceAccountService(deps, audit, authz, tokens);
   const pgcreds = createPgCredService(deps, audit, authz);
   const policy = createPolicyService(deps, audit, authz, policyCache);
+  const invites = createInviteService(deps, audit, authz, tokens);
+  const webauthn = createWebauthnService(deps, audit, authz, tokens, auth.stepUp);
   const sso = createSsoService(deps, audit, authz, tokens);
   // Services only: a face never receives the store, the vault or the clock (it asks a
   // service). id distinguishes this wiring from another in the same process (Elysia plugin dedup).
-  return { id: crypto.randomUUID(), authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds, maintenance, sso };
+  return { id: crypto.randomUUID(), authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds, maintenance, sso, invites, webauthn };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -19,6 +19,9 @@ export interface AccountView {
   totp_enabled: boolean;
   created_at: string;
   updated_at: string;
+  /** SPEC §15: optional, human accounts only; null when unset. */
+  email: string | null;
+  display_name: string | null;
 }
 
 export function toAccountView(row: AccountRow, roles: string[], tags: string[]): AccountView {
@@ -32,6 +35,8 @@ export function toAccountView(row: AccountRow, roles: string[], tags: string[]):
     totp_enabled: row.totp_enabled === 1,
     created_at: row.created_at,
     updated_at: row.updated_at,
+    email: row.email ?? null,
+    display_name: row.display_name ?? null,
   };
 }
 

@@ -18,10 +18,12 @@ export interface AccountRow {
   locked_until: string | null;
   created_at: string;
   updated_at: string;
+  email: string | null;
+  display_name: string | null;
 }
 
 const COLS = `id, username, account_type, status, password_hash, totp_secret_enc, totp_pending_enc,
-  totp_enabled, totp_last_step, failed_count, failed_window_start, locked_until, created_at, updated_at`;
+  totp_enabled, totp_last_step, failed_count, failed_window_start, locked_until, created_at, updated_at, email, display_name`;
 
 export function createAccountRepo(db: Database) {
   const byId = db.query<AccountRow, [string]>(`SELECT ${COLS} FROM accounts WHERE id = ?`);
@@ -52,11 +54,18 @@ export function createAccountRepo(db: Database) {
       return db.query<{ n: number }, string[]>(sql).get(...args)!.n;
     },
 
-    insert(a: { id: string; username: string; account_type: AccountType; password_hash: string | null; now: string }): void {
+    insert(a: { id: string; username: string; account_type: AccountType; password_hash: string | null; now: string; email?: string | null; display_name?: string | null }): void {
       db.run(
-        "INSERT INTO accounts (id, username, account_type, status, password_hash, created_at, updated_at) VALUES (?, ?, ?, 'active', ?, ?, ?)",
-        [a.id, a.username, a.account_type, a.password_hash, a.now, a.now],
+        "INSERT INTO accounts (id, username, account_type, status, password_hash, created_at, updated_at, email, display_name) VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?)",
+        [a.id, a.username, a.account_type, a.password_hash, a.now, a.now, a.email ?? null, a.display_name ?? null],
       );
+    },
+
+    /** The account holding an email address (case-insensitive), if any. */
+    getByEmail: (email: string) => db.query<AccountRow, [string]>(`SELECT ${COLS} FROM accounts WHERE email = ? COLLATE NOCASE`).get(email),
+
+    setProfile(id: string, p: { email: string | null; display_name: string | null }, now: string): void {
+      db.run("UPDATE accounts SET email = ?, display_name = ?, updated_at = ? WHERE id = ?", [p.email, p.display_name, now, id]);
     },
 
     setStatus(id: string, status: AccountStatus, now: string): void {

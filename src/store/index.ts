@@ -11,6 +11,7 @@ import { createPgCredRepo } from "./pgcreds";
 import { createPolicyRuleRepo } from "./policyRules";
 import { createServerConfigRepo } from "./serverConfig";
 import { createTokenRepo } from "./tokens";
+import { createInviteRepo, createRecoveryCodeRepo, createWebauthnRepo } from "./onboarding";
 import { createGeneration } from "./generation";
 
 export function createStore(db: Database) {
@@ -25,6 +26,9 @@ export function createStore(db: Database) {
     pgcreds: createPgCredRepo(db),
     policyRules: createPolicyRuleRepo(db),
     maintenance: createMaintenanceRepo(db),
+    invites: createInviteRepo(db),
+    webauthn: createWebauthnRepo(db),
+    recoveryCodes: createRecoveryCodeRepo(db),
     /** Changes whenever any connection commits a change (see generation.ts). */
     generation: createGeneration(db),
     /**

@@ -6,12 +6,14 @@ import htmxPath from "htmx.org/dist/htmx.min.js" with { type: "file" };
 import cssPath from "./static/app.css" with { type: "file" };
 import jsPath from "./static/app.js" with { type: "file" };
 import iconPath from "./static/favicon.svg" with { type: "file" };
+import passkeyPath from "./static/passkey.js" with { type: "file" };
 
 const FILES: Record<string, { path: string; type: string }> = {
   "htmx.min.js": { path: htmxPath, type: "text/javascript; charset=utf-8" },
   "app.css": { path: cssPath, type: "text/css; charset=utf-8" },
   "app.js": { path: jsPath, type: "text/javascript; charset=utf-8" },
   "favicon.svg": { path: iconPath, type: "image/svg+xml" },
+  "passkey.js": { path: passkeyPath, type: "text/javascript; charset=utf-8" },
 };
 
 export function staticFile(name: string): Response | null {

@@ -5,6 +5,7 @@
  */
 import type { LimiterName, Limiters } from "../http/limiters";
 import { clientIpOf } from "../http/requestInfo";
+import { redactPath } from "../http/redact";
 import { AppError } from "../errors";
 import type { Logger } from "../log";
 import type { Ctx, Principal, Services } from "../services";
@@ -180,7 +181,7 @@ export function createHttp(s: Services, csrf: Csrf, limiters: Limiters, log: Log
           return errorPage(rc, e.status, e.message, back, extra);
         }
         const err = e as Error;
-        log.error("ui error", { path: url.pathname, error: err?.name ?? "Error", message: String(err?.message ?? e).slice(0, 300) });
+        log.error("ui error", { path: redactPath(url.pathname), error: err?.name ?? "Error", message: String(err?.message ?? e).slice(0, 300) });
         return errorPage(rc, 500, "The server could not complete this request.");
       }
     };

@@ -18,6 +18,7 @@ import { policyRoutes } from "./pages/policy";
 import { profileRoutes } from "./pages/profile";
 import { serviceRoutes } from "./pages/services";
 import { sessionRoutes } from "./pages/session";
+import { onboardingRoutes } from "./pages/onboarding";
 import type { Route } from "./routes";
 import { html } from "./html";
 import { errorResponse } from "../http/errorResponse";
@@ -30,7 +31,7 @@ export function createUi(s: Services, limiters: Limiters, log: Logger, csrfKey?:
   const deps = { s };
   const routes: Route[] = [
     ...sessionRoutes(deps), ...dashboardRoutes(deps), ...accountRoutes(deps), ...serviceRoutes(deps),
-    ...policyRoutes(deps), ...auditRoutes(deps), ...profileRoutes(deps),
+    ...policyRoutes(deps), ...auditRoutes(deps), ...profileRoutes(deps), ...onboardingRoutes(deps),
   ];
   // Console pages are HTML for people, not API: kept out of the OpenAPI document.
   const hidden = { detail: { hide: true } };

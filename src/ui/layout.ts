@@ -49,6 +49,7 @@ export function page(o: PageOptions, body: Interpolation): Html {
 <link rel="stylesheet" href="/static/app.css">
 <script src="/static/htmx.min.js" defer></script>
 <script src="/static/app.js" defer></script>
+<script src="/static/passkey.js" defer></script>
 </head>
 <body hx-boost="true" hx-headers="${headers}">
 <a class="skip" href="#main">Skip to content</a>

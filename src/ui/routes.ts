@@ -9,6 +9,7 @@ export interface UiDeps { s: Services }
 export const NOTICES: Record<string, string> = {
   created: "Account created.",
   status: "Status updated.",
+  profile: "Name and email saved.",
   deleted: "Account deleted.",
   password: "Password changed. Other sessions were signed out.",
   password_reset: "Password reset. The account's tokens were revoked.",
@@ -28,6 +29,10 @@ export const NOTICES: Record<string, string> = {
   unsealed: "Vault unsealed.",
   sealed: "Vault sealed.",
   logged_out: "You are signed out.",
+  welcome: "Welcome! You are signed in. Add a passkey or an authenticator app below to protect your account.",
+  passkey_added: "Passkey added.",
+  passkey_renamed: "Passkey renamed.",
+  passkey_removed: "Passkey removed.",
 };
 
 export function notice(rc: { url: URL }): string | null {

@@ -390,7 +390,14 @@ describe("web console", () => {
     await shot("totp-enroll");
     await page.fill("#totp-code", totpCodeAt(secret, Date.now()));
     await submit("form[aria-label='Confirm TOTP'] button");
-    expect(await textOf(".notice")).toBe("Two-factor authentication is now on.");
+    // The recovery codes are shown once, on the confirmation page (SPEC §15).
+    expect(await h1()).toBe("Two-factor authentication is on");
+    const codes = (await page.locator("#recovery-codes").innerText()).trim().split(/\s+/);
+    expect(codes).toHaveLength(10);
+    await shot("recovery-codes");
+    await submit("a[href='/profile']:text('Done')");
+    expect(await h1()).toBe("Your profile");
+    expect(await page.locator("#h-recovery + .card").innerText()).toContain("10 unused recovery codes left");
     await shot("profile");
     await logout();
     await login("dave", DAVE_PASSWORD); // no code: refused

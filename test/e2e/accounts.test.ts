@@ -8,7 +8,7 @@ let admin: string;
 useServer((x) => { s = x; });
 beforeAll(async () => { admin = await s.adminToken(); });
 
-const ACCOUNT_KEYS = ["account_type", "created_at", "id", "roles", "status", "tags", "totp_enabled", "updated_at", "username"];
+const ACCOUNT_KEYS = ["account_type", "created_at", "display_name", "email", "id", "roles", "status", "tags", "totp_enabled", "updated_at", "username"];
 
 async function auditTypes(target: string): Promise<string[]> {
   const r = await s.call("GET", `/v1/audit?account=${target}&limit=500`, { token: admin });

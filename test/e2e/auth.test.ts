@@ -20,7 +20,7 @@ describe("login, me, validate, renew, logout", () => {
     expect(me.status).toBe(200);
     expect(me.body.username).toBe("admin");
     expect(me.body.roles).toEqual(["admin"]);
-    expect(Object.keys(me.body).sort()).toEqual(["account_type", "created_at", "id", "roles", "status", "tags", "totp_enabled", "updated_at", "username"]);
+    expect(Object.keys(me.body).sort()).toEqual(["account_type", "created_at", "display_name", "email", "id", "roles", "status", "tags", "totp_enabled", "updated_at", "username"]);
   });
 
   test("validate, renew (old token revoked), logout (token revoked)", async () => {

@@ -42,8 +42,8 @@ describe("help and usage errors", () => {
     expect(top.code).toBe(0);
     for (const g of ["auth", "account", "role", "tag", "token", "delegate", "pgcreds", "policy", "audit", "vault"]) expect(top.stdout).toContain(g);
     const expected: Record<string, string[]> = {
-      auth: ["auth login [--username <username>]", "auth logout", "auth whoami", "auth change-password", "auth totp-enroll", "auth totp-confirm --code <code>"],
-      account: ["account create --username <username> --type human|system", "account list", "account get --id <id>", "account update --id <id> --status active|inactive", "account delete --id <id>", "account set-password --id <id>", "account remove-totp --id <id>"],
+      auth: ["auth login [--username <username>]", "auth logout", "auth whoami", "auth change-password", "auth totp-enroll", "auth totp-confirm --code <code>", "auth recovery-codes"],
+      account: ["account create --username <username> --type human|system", "account list", "account get --id <id>", "account update --id <id> [--status active|inactive]", "account delete --id <id>", "account set-password --id <id>", "account remove-totp --id <id>", "account invite --id <id>"],
       role: ["role list --id <id>", "role set --id <id> [--roles <roles>]", "role grant --id <id> --role <role>", "role revoke --id <id> --role <role>"],
       tag: ["tag list --id <id>", "tag set --id <id> [--tags <tags>]"],
       token: ["token issue --id <id>", "token revoke --jti <jti>", "token list --id <id>", "token validate"],

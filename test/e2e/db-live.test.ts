@@ -152,7 +152,7 @@ describe("runbook: recovery scenarios", () => {
     const id = await createHuman(s, "toto");
     const tok = await s.login("toto", "toto-password-123");
     const en = await s.call("POST", "/v1/auth/totp/enroll", { token: tok, json: { current_password: "toto-password-123" } });
-    expect((await s.call("POST", "/v1/auth/totp/confirm", { token: tok, json: { code: totpCodeAt(en.body.secret, Date.now()) } })).status).toBe(204);
+    expect((await s.call("POST", "/v1/auth/totp/confirm", { token: tok, json: { code: totpCodeAt(en.body.secret, Date.now()) } })).status).toBe(200);
     expect((await login("toto", "toto-password-123")).status).toBe(401);
 
     // recover without --reset-totp keeps the second factor
@@ -172,7 +172,7 @@ describe("runbook: recovery scenarios", () => {
     // reset-totp on its own
     const t2 = (await login("toto", pw2)).body.token;
     const en2 = await s.call("POST", "/v1/auth/totp/enroll", { token: t2, json: { current_password: pw2 } });
-    expect((await s.call("POST", "/v1/auth/totp/confirm", { token: t2, json: { code: totpCodeAt(en2.body.secret, Date.now()) } })).status).toBe(204);
+    expect((await s.call("POST", "/v1/auth/totp/confirm", { token: t2, json: { code: totpCodeAt(en2.body.secret, Date.now()) } })).status).toBe(200);
     expect((await login("toto", pw2)).status).toBe(401);
     expect((await s.mcias(["db", "account", "reset-totp", "--username", "toto"])).code).toBe(0);
     expect((await login("toto", pw2)).status).toBe(200);

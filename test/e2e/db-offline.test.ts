@@ -121,7 +121,7 @@ describe("accounts", () => {
     const byId = JSON.parse((await db(["account", "get", "--id", id])).stdout);
     const byName = JSON.parse((await db(["account", "get", "--username", "OLIVE"])).stdout);
     expect(byId).toEqual(byName);
-    expect(Object.keys(byId).sort()).toEqual(["account_type", "created_at", "id", "roles", "status", "tags", "totp_enabled", "updated_at", "username"]);
+    expect(Object.keys(byId).sort()).toEqual(["account_type", "created_at", "display_name", "email", "id", "roles", "status", "tags", "totp_enabled", "updated_at", "username"]);
 
     const before = auditCount();
     const listBefore = (await db(["account", "list"])).stdout;

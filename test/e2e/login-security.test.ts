@@ -62,7 +62,7 @@ describe("TOTP", () => {
     const prev = totpCodeAt(en.body.secret, now - 30_000);
     const cur = totpCodeAt(en.body.secret, now);
     const next = totpCodeAt(en.body.secret, now + 30_000);
-    expect((await s.call("POST", "/v1/auth/totp/confirm", { token: tok, json: { code: prev } })).status).toBe(204);
+    expect((await s.call("POST", "/v1/auth/totp/confirm", { token: tok, json: { code: prev } })).status).toBe(200);
     expect((await s.call("GET", "/v1/auth/me", { token: tok })).body.totp_enabled).toBe(true);
 
     expect((await login(s, "tess", "tess-password-123")).status).toBe(401); // code missing

@@ -245,7 +245,7 @@ test(`fuzz every documented route (${RUNS} requests, seed ${SEED})`, async () =>
 test("the checkers can fail: schema validator and secret scan reject bad responses", () => {
   const me = ops.find((o) => o.method === "GET" && o.path === "/v1/auth/me")!;
   const schema = me.responses["200"]!;
-  const good = { id: crypto.randomUUID(), username: "a", account_type: "human", status: "active", roles: [], tags: [], totp_enabled: false, created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z" };
+  const good = { id: crypto.randomUUID(), username: "a", account_type: "human", status: "active", roles: [], tags: [], totp_enabled: false, created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z", email: null, display_name: null };
   expect(validate(schema, good, doc)).toEqual([]);
   expect(validate(schema, { ...good, password_hash: "x" }, doc).length).toBeGreaterThan(0);
   expect(validate(schema, { ...good, totp_enabled: "no" }, doc).length).toBeGreaterThan(0);

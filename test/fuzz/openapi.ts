@@ -118,7 +118,7 @@ export function validate(s: Schema, v: unknown, doc: any, at = "$"): string[] {
 }
 
 /** Fields that must never leave the server (SPEC §3); `password` is allowed only in the pgcreds read. */
-const SECRET_KEYS = new Set(["password_hash", "totp_secret", "master_key", "signing_key", "private", "private_key", "secret_key", "passphrase", "d"]);
+const SECRET_KEYS = new Set(["password_hash", "totp_secret", "master_key", "signing_key", "private", "private_key", "secret_key", "passphrase", "d", "token_hash", "code_hash", "public_key", "sign_count"]);
 
 export function secretFields(v: unknown, allowPassword: boolean, at = "$"): string[] {
   const found: string[] = [];

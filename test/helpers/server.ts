@@ -210,6 +210,14 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
   return server;
 }
 
+/** A loopback port free right now (for a server whose config must name its port). */
+export function freePort(): number {
+  const srv = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = srv.port;
+  srv.stop(true);
+  return port;
+}
+
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }

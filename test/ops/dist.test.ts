@@ -110,9 +110,11 @@ describe("config examples", () => {
       master_key: ["passphrase_env", "keyfile"],
       sso: ["cookie_domain", "portal_url"],
       rate_limit: ["login_rate", "login_burst", "validate_rate", "validate_burst", "unseal_rate", "unseal_burst"],
+      accounts: ["invite_ttl"],
+      webauthn: ["rp_id", "rp_name", "origins"],
     };
     // Uncomment every "# key = value" line: the result still parses, and has every key.
-    const all = parse(text.replace(/^# ((?:grpc_addr|keyfile|cookie_domain|portal_url) = .*)$/gm, "$1")) as Record<string, Record<string, unknown>>;
+    const all = parse(text.replace(/^# ((?:grpc_addr|keyfile|cookie_domain|portal_url|rp_id|rp_name|origins) = .*)$/gm, "$1")) as Record<string, Record<string, unknown>>;
     // [[sso.apps]] entries are shown commented out, every key of one included.
     for (const k of ["[[sso.apps]]", "host =", "name =", "roles =", "paths ="]) expect(text).toContain(`# ${k}`);
     for (const [sec, ks] of Object.entries(keys)) for (const k of ks) expect(all[sec]?.[k], `${sec}.${k}`).toBeDefined();

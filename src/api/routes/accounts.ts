@@ -24,11 +24,15 @@ export const accountRoutes = (s: Services) =>
       auth: true, params: IdParams, detail: { summary: "Read an account" }, response: responses({ 200: Account }),
     })
     .patch("/:id", ({ ctx, params, body }) => {
-      if (body.status === undefined) return s.accounts.get(ctx, params.id);
-      return s.accounts.updateStatus(ctx, params.id, body.status);
+      let a = s.accounts.get(ctx, params.id);
+      if (body.email !== undefined || body.display_name !== undefined) {
+        a = s.accounts.updateProfile(ctx, params.id, { email: body.email, display_name: body.display_name });
+      }
+      if (body.status !== undefined) a = s.accounts.updateStatus(ctx, params.id, body.status);
+      return a;
     }, {
       auth: true, params: IdParams, parse: "json", body: UpdateAccountBody,
-      detail: { summary: "Change status; inactive revokes every token" }, response: responses({ 200: Account }),
+      detail: { summary: "Change status (inactive revokes every token), email or display name (null clears)" }, response: responses({ 200: Account }),
     })
     .delete("/:id", ({ ctx, params, set }) => {
       s.accounts.delete(ctx, params.id);

@@ -5,6 +5,7 @@ import { authPlugin } from "../plugins/auth";
 import type { Limiters } from "../../http/limiters";
 import { rateLimitPlugin } from "../plugins/rateLimit";
 import { Account, responses, TokenResponse } from "../schemas/common";
+import { RecoveryCodes } from "../schemas/onboarding";
 import { AudienceBody, ChangePasswordBody, LoginBody, StepUpBody, TotpConfirmBody, TotpEnrollResponse } from "../schemas/auth";
 
 export const authRoutes = (s: Services, limiters: Limiters) =>
@@ -47,10 +48,8 @@ export const authRoutes = (s: Services, limiters: Limiters) =>
       detail: { summary: "Start TOTP enrollment (inactive until confirmed); needs current_password (step-up), else 403" },
       response: responses({ 200: TotpEnrollResponse }),
     })
-    .post("/totp/confirm", ({ ctx, body, set }) => {
-      s.auth.totpConfirm(ctx, body.code);
-      set.status = 204;
-    }, {
-      auth: true, parse: "json", body: TotpConfirmBody, detail: { summary: "Confirm TOTP with a code; required at login from now on" },
-      response: responses({ 204: t.Void() }),
+    .post("/totp/confirm", ({ ctx, body }) => s.auth.totpConfirm(ctx, body.code), {
+      auth: true, parse: "json", body: TotpConfirmBody,
+      detail: { summary: "Confirm TOTP with a code; required at login from now on. Answers 10 one-time recovery codes, shown once" },
+      response: responses({ 200: RecoveryCodes }),
     });

@@ -1,10 +1,17 @@
 import { t } from "elysia";
-import { Closed, Password, RoleName, Tag, Time, Username } from "./common";
+import { Closed, Password, RoleName, Tag, Time } from "./common";
 
 export const AccountType = t.Union([t.Literal("human"), t.Literal("system")]);
 
+/** Capitals are accepted and folded to lower case (SPEC §15). */
+const UsernameInput = t.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$" });
+export const Email = t.String({ minLength: 3, maxLength: 254, description: "unique, case-insensitive" });
+export const DisplayName = t.String({ minLength: 1, maxLength: 128 });
+
 export const CreateAccountBody = t.Object({
-  username: Username,
+  username: UsernameInput,
+  email: t.Optional(Email),
+  display_name: t.Optional(DisplayName),
   account_type: AccountType,
   password: t.Optional(Password),
   roles: t.Optional(t.Array(RoleName, { maxItems: 64 })),
@@ -17,6 +24,8 @@ export const ListAccountsQuery = t.Object({
 
 export const UpdateAccountBody = t.Object({
   status: t.Optional(t.Union([t.Literal("active"), t.Literal("inactive")])),
+  email: t.Optional(t.Union([Email, t.Null()])),
+  display_name: t.Optional(t.Union([DisplayName, t.Null()])),
 }, { ...Closed, title: "UpdateAccountRequest" });
 
 export const SetPasswordBody = t.Object({ password: Password }, { ...Closed, title: "SetPasswordRequest" });

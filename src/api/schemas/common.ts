@@ -31,6 +31,8 @@ export const Account = t.Object({
   totp_enabled: t.Boolean(),
   created_at: Time,
   updated_at: Time,
+  email: t.Union([t.String(), t.Null()]),
+  display_name: t.Union([t.String(), t.Null()]),
 }, { ...Closed, title: "Account" });
 
 export const TokenResponse = t.Object({ token: t.String(), expires_at: Time }, { ...Closed, title: "TokenResponse" });

@@ -1,6 +1,7 @@
 /** `mcias ctl account …`: account CRUD (admin). */
 import type { Account } from "../../client/types";
 import { printAccount } from "./auth";
+import { UsageError } from "../run";
 import { group, leaf, list, makeClient, output, printTable, secret } from "./common";
 
 const idArg = { id: { type: "string", required: true, description: "Account id (UUID)" } } as const;
@@ -23,13 +24,16 @@ const create = leaf({
     username: { type: "string", required: true, description: "Username (lower case, a-z 0-9 . _ -)" },
     type: { type: "enum", options: ["human", "system"], required: true, description: "human or system" },
     roles: { type: "string", description: "Initial roles, comma-separated" },
+    email: { type: "string", description: "Email address (humans only)" },
+    "display-name": { type: "string", description: "Display name (humans only)" },
   },
   async run(args) {
     const c = makeClient(args);
     const type = args.type as "human" | "system";
     const password = type === "human" ? await newPassword("Password for the new account: ") : undefined;
     const roles = args.roles === undefined ? undefined : list(args.roles);
-    const a = await c.createAccount({ username: String(args.username), account_type: type, ...(password ? { password } : {}), ...(roles ? { roles } : {}) });
+    const a = await c.createAccount({ username: String(args.username), account_type: type, ...(password ? { password } : {}), ...(roles ? { roles } : {}),
+      ...(args.email ? { email: String(args.email) } : {}), ...(args["display-name"] ? { display_name: String(args["display-name"]) } : {}) });
     output(args, a, printAccount);
   },
 });
@@ -56,10 +60,20 @@ const get = leaf({
 
 const update = leaf({
   name: "update",
-  description: "Activate or deactivate an account (inactive revokes all its tokens)",
-  args: { ...idArg, status: { type: "enum", options: ["active", "inactive"], required: true, description: "active or inactive" } },
+  description: "Activate or deactivate an account (inactive revokes all its tokens), or set its email or display name (\"\" clears)",
+  args: {
+    ...idArg,
+    status: { type: "enum", options: ["active", "inactive"], description: "active or inactive" },
+    email: { type: "string", description: "Email address (\"\" clears it)" },
+    "display-name": { type: "string", description: "Display name (\"\" clears it)" },
+  },
   async run(args) {
-    output(args, await makeClient(args).updateAccount(String(args.id), { status: args.status as "active" | "inactive" }), printAccount);
+    const req: { status?: "active" | "inactive"; email?: string | null; display_name?: string | null } = {};
+    if (args.status !== undefined) req.status = args.status as "active" | "inactive";
+    if (args.email !== undefined) req.email = args.email === "" ? null : String(args.email);
+    if (args["display-name"] !== undefined) req.display_name = args["display-name"] === "" ? null : String(args["display-name"]);
+    if (Object.keys(req).length === 0) throw new UsageError("pass --status, --email or --display-name");
+    output(args, await makeClient(args).updateAccount(String(args.id), req), printAccount);
   },
 });
 
@@ -88,7 +102,20 @@ const removeTotp = leaf({
   },
 });
 
+const inviteCmd = leaf({
+  name: "invite",
+  description: "Print a single-use invite link for a human account (a reset link if it has a password); any earlier link stops working",
+  args: idArg,
+  async run(args) {
+    const link = await makeClient(args).createInvite(String(args.id));
+    output(args, link, (v) => {
+      console.log(v.url);
+      console.error(`valid until ${v.expires_at}; single use. Send it over a channel you trust.`);
+    });
+  },
+});
+
 /** `mcias ctl account`: create, list, get, update, delete, set-password, remove-totp. */
 export const accountGroup = group("account",
   "Create, list, change and delete accounts (admin). Example: mcias ctl account create --username ci-bot --type system",
-  { create, list: listCmd, get, update, delete: del, "set-password": setPassword, "remove-totp": removeTotp });
+  { create, list: listCmd, get, update, delete: del, "set-password": setPassword, "remove-totp": removeTotp, invite: inviteCmd });

@@ -7,7 +7,8 @@ import { forgetSavedToken, group, leaf, makeClient, output, printRecord, saveTok
 /** Shows an account as `key: value` lines. */
 export function printAccount(a: Account): void {
   printRecord({
-    id: a.id, username: a.username, type: a.account_type, status: a.status, roles: a.roles, tags: a.tags,
+    id: a.id, username: a.username, type: a.account_type, status: a.status,
+    ...(a.email ? { email: a.email } : {}), ...(a.display_name ? { display_name: a.display_name } : {}), roles: a.roles, tags: a.tags,
     totp: a.totp_enabled ? "enabled" : "disabled", created_at: a.created_at, updated_at: a.updated_at,
   });
 }
@@ -95,12 +96,28 @@ const totpConfirm = leaf({
   description: "Turn TOTP on with a current code from your authenticator",
   args: { code: { type: "string", required: true, description: "Current 6-digit TOTP code" } },
   async run(args) {
-    await makeClient(args).totpConfirm(String(args.code));
-    if (!args.json) console.log("TOTP enabled: logins now need a code");
+    const r = await makeClient(args).totpConfirm(String(args.code));
+    output(args, r, (v) => {
+      console.log("TOTP enabled: logins now need a code. Recovery codes (each works once in place of a code; shown only now):");
+      for (const c of v.recovery_codes) console.log(`  ${c}`);
+    });
+  },
+});
+
+const recoveryCodes = leaf({
+  name: "recovery-codes",
+  description: "Make a new set of recovery codes (current password prompted); the old set stops working",
+  async run(args) {
+    const c = makeClient(args);
+    const r = await c.regenerateRecoveryCodes(await secret("Current password: "));
+    output(args, r, (v) => {
+      console.log("New recovery codes (each works once in place of a TOTP code; shown only now):");
+      for (const code of v.recovery_codes) console.log(`  ${code}`);
+    });
   },
 });
 
 /** `mcias ctl auth`: login, logout, whoami, change-password, totp-enroll, totp-confirm. */
 export const authGroup = group("auth",
   "Log in, log out, inspect and manage your own account. Example: mcias ctl auth login --username alice --server https://auth.example.com:8443",
-  { login, logout, whoami, "change-password": changePassword, "totp-enroll": totpEnroll, "totp-confirm": totpConfirm });
+  { login, logout, whoami, "change-password": changePassword, "totp-enroll": totpEnroll, "totp-confirm": totpConfirm, "recovery-codes": recoveryCodes });

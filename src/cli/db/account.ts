@@ -33,11 +33,16 @@ export const accountCommand = defineCommand({
         ...configArg,
         username: { type: "string", required: true, description: "username" },
         type: { type: "enum", options: ["human", "system"], default: "human", description: "human | system" },
+        email: { type: "string", description: "email address (humans only)" },
+        "display-name": { type: "string", description: "display name (humans only)" },
       },
       run: ({ args }) => withDb(args.config, async (c) => {
         const type = String(args.type) as "human" | "system";
         const password = type === "human" ? await secret("New password: ", { confirm: true }) : undefined;
-        const a = await c.services.accounts.create(c.ctx, { username: String(args.username), account_type: type, password });
+        const a = await c.services.accounts.create(c.ctx, {
+          username: String(args.username), account_type: type, password,
+          ...(args.email ? { email: String(args.email) } : {}), ...(args["display-name"] ? { display_name: String(args["display-name"]) } : {}),
+        });
         console.log(a.id);
       }),
     }),
@@ -68,6 +73,20 @@ export const accountCommand = defineCommand({
         const row = findAccount(c, args);
         c.services.accounts.removeTotp(c.ctx, row.id);
         console.log(`TOTP removed for ${row.username}`);
+      }),
+    }),
+    invite: defineCommand({
+      meta: {
+        name: "invite",
+        description: "Print a single-use invite link (a reset link if the account has a password); any earlier link stops working",
+      },
+      args: { ...configArg, ...whoArgs },
+      run: ({ args }) => withDb(args.config, (c) => {
+        const row = findAccount(c, args);
+        const link = c.services.invites.create(c.ctx, row.id);
+        // stdout carries the link alone (URL=$(mcias db account invite …)); the rest goes to stderr.
+        console.log(link.url);
+        console.error(`single-use link for ${row.username}, valid until ${link.expires_at}; send it over a channel you trust`);
       }),
     }),
     recover: defineCommand({

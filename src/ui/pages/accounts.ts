@@ -5,11 +5,13 @@ import { actionButton, badge, field, postForm, select, statusBadge, table, time 
 import { allowed } from "../nav";
 import { list, notice, str, type Route, type UiDeps } from "../routes";
 import type { Rc } from "../http";
+import { accountOnboardingSections } from "./onboarding";
 
 const STATUSES = ["active", "inactive", "deleted"] as const;
 const TYPES = ["human", "system"] as const;
 
-export function accountRoutes({ s }: UiDeps): Route[] {
+export function accountRoutes(deps: UiDeps): Route[] {
+  const { s } = deps;
   const back = (rc: Rc) => `/accounts/${encodeURIComponent(rc.params.id ?? "")}`;
   const done = (rc: Rc, key: string) => rc.redirect(`${back(rc)}?notice=${key}`);
 
@@ -31,9 +33,11 @@ ${table(["Username", "Type", "Status", "Roles", "TOTP", "Created"], rows.map((a)
 <td><a href="/accounts/${a.id}">${a.username}</a></td><td>${a.account_type}</td><td>${statusBadge(a.status)}</td>
 <td>${a.roles.map((r) => badge(r))}</td><td>${a.totp_enabled ? "on" : "off"}</td><td>${time(a.created_at)}</td></tr>`), "No accounts match this filter.", "Accounts")}
 ${canCreate ? html`<h2 id="h-new">New account</h2><div class="card">${postForm("/accounts", rc.csrf, html`
-${field({ name: "username", label: "Username", required: true, hint: "Lowercase letters, digits, . _ -", id: "new-username", autocomplete: "off" })}
+${field({ name: "username", label: "Username", required: true, hint: "Letters, digits, . _ - (stored in lower case)", id: "new-username", autocomplete: "off" })}
+${field({ name: "display_name", label: "Display name", hint: "Humans only; optional.", id: "new-display-name", autocomplete: "off" })}
+${field({ name: "email", label: "Email", type: "email", hint: "Humans only; optional.", id: "new-email", autocomplete: "off" })}
 ${select({ name: "account_type", label: "Type", options: [["human", "human (signs in with a password)"], ["system", "system (service, uses tokens)"]], id: "new-type" })}
-${field({ name: "password", label: "Password", type: "password", hint: "Humans only; 12–256 characters. Leave empty to set it later.", id: "new-password", autocomplete: "new-password" })}
+${field({ name: "password", label: "Password", type: "password", hint: "Humans only; 12–256 characters. Leave empty and send an invite link instead: the person then chooses their own.", id: "new-password", autocomplete: "new-password" })}
 ${field({ name: "roles", label: "Roles", hint: "Optional, comma separated.", id: "new-roles", autocomplete: "off" })}
 <div><button type="submit">Create account</button></div>`, { label: "New account" })}</div>` : ""}`, { current: "/accounts", notice: notice(rc) });
       },
@@ -46,6 +50,8 @@ ${field({ name: "roles", label: "Roles", hint: "Optional, comma separated.", id:
         const a = await s.accounts.create(rc.ctx, {
           username: str(rc.form, "username"), account_type: type,
           ...(password !== "" ? { password } : {}), roles: list(rc.form, "roles"),
+          ...(type === "human" && str(rc.form, "email") ? { email: str(rc.form, "email") } : {}),
+          ...(type === "human" && str(rc.form, "display_name") ? { display_name: str(rc.form, "display_name") } : {}),
         });
         return rc.redirect(`/accounts/${a.id}?notice=created`);
       },
@@ -55,6 +61,13 @@ ${field({ name: "roles", label: "Roles", hint: "Optional, comma separated.", id:
       handler: (rc) => {
         const a = s.accounts.get(rc.ctx, rc.params.id ?? "");
         return rc.render(a.username, detail(rc, a), { current: "/accounts", notice: notice(rc) });
+      },
+    },
+    {
+      method: "POST", path: "/accounts/:id/profile", opts: { back },
+      handler: (rc) => {
+        s.accounts.updateProfile(rc.ctx, rc.params.id ?? "", { email: str(rc.form, "email") || null, display_name: str(rc.form, "display_name") || null });
+        return done(rc, "profile");
       },
     },
     {
@@ -131,6 +144,7 @@ ${field({ name: "roles", label: "Roles", hint: "Optional, comma separated.", id:
 <div class="card"><dl class="props">
 <dt>ID</dt><dd class="mono">${a.id}</dd><dt>Type</dt><dd>${a.account_type}</dd>
 <dt>Two-factor</dt><dd>${a.totp_enabled ? badge("on", "ok") : badge("off")}</dd>
+${a.account_type === "human" ? html`<dt>Name</dt><dd>${a.display_name ?? html`<span class="muted">—</span>`}</dd><dt>Email</dt><dd>${a.email ?? html`<span class="muted">—</span>`}</dd>` : ""}
 <dt>Created</dt><dd>${time(a.created_at)}</dd><dt>Updated</dt><dd>${time(a.updated_at)}</dd>
 </dl>${a.account_type === "system" ? html`<p><a href="/services/${a.id}">Tokens, delegates and Postgres credentials →</a></p>` : ""}</div>
 
@@ -150,6 +164,11 @@ ${live && can("roles:write") ? postForm(`${base}/roles`, rc.csrf, html`${field({
 ${a.tags.length ? html`<p>${a.tags.map((t) => badge(t))}</p>` : html`<p class="empty">No tags.</p>`}
 ${live && can("tags:write") ? postForm(`${base}/tags`, rc.csrf, html`${field({ name: "tags", label: "Tags", value: a.tags.join(", "), hint: "key:value or plain words, comma separated; replaces the set.", id: "set-tags", autocomplete: "off" })}<button type="submit">Save tags</button>`, { cls: "inline", label: "Tags" }) : ""}
 </div>
+
+${accountOnboardingSections(deps, rc, a)}
+
+${live && a.account_type === "human" && can("accounts:update") ? html`<h2>Name and email</h2><div class="card">
+${postForm(`${base}/profile`, rc.csrf, html`${field({ name: "display_name", label: "Display name", value: a.display_name ?? "", id: "set-display-name", autocomplete: "off" })}${field({ name: "email", label: "Email", type: "email", value: a.email ?? "", id: "set-email", autocomplete: "off" })}<button type="submit">Save</button>`, { cls: "inline", label: "Name and email" })}</div>` : ""}
 
 ${live && a.account_type === "human" && can("accounts:update") ? html`<h2>Password</h2><div class="card">
 ${postForm(`${base}/password`, rc.csrf, html`${field({ name: "password", label: "New password", type: "password", required: true, hint: "12–256 characters. The account's tokens are revoked.", id: "reset-password", autocomplete: "new-password" })}<button type="submit">Reset password</button>`, { cls: "inline", label: "Reset password" })}</div>` : ""}

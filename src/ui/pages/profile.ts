@@ -5,13 +5,15 @@ import { badge, field, postForm, secretBox } from "../layout";
 import { qrSvg } from "../qr";
 import { notice, str, type Route, type UiDeps } from "../routes";
 import type { Rc } from "../http";
+import { profileOnboardingSections, totpConfirmedPage } from "./onboarding";
 
-export function profileRoutes({ s }: UiDeps): Route[] {
+export function profileRoutes(deps: UiDeps): Route[] {
+  const { s } = deps;
   const view = (rc: Rc, o: { status?: number; error?: string | null } = {}) => {
     const me = s.auth.me(rc.ctx);
     const human = me.account_type === "human";
     return rc.render("Profile", html`<h1>Your profile</h1>
-<div class="card"><dl class="props"><dt>Username</dt><dd>${me.username}</dd><dt>ID</dt><dd class="mono">${me.id}</dd>
+<div class="card"><dl class="props"><dt>Username</dt><dd>${me.username}</dd>${me.display_name ? html`<dt>Name</dt><dd>${me.display_name}</dd>` : ""}${me.email ? html`<dt>Email</dt><dd>${me.email}</dd>` : ""}<dt>ID</dt><dd class="mono">${me.id}</dd>
 <dt>Roles</dt><dd>${me.roles.length ? me.roles.map((r) => badge(r)) : html`<span class="muted">none</span>`}</dd>
 <dt>Tags</dt><dd>${me.tags.length ? me.tags.map((t) => badge(t)) : html`<span class="muted">none</span>`}</dd></dl></div>
 ${human ? html`<h2 id="h-password">Change password</h2><div class="card">${postForm("/profile/password", rc.csrf, html`
@@ -22,7 +24,8 @@ ${field({ name: "confirm_password", label: "Repeat new password", type: "passwor
 <h2 id="h-totp">Two-factor authentication</h2><div class="card">
 ${me.totp_enabled ? html`<p>${badge("on", "ok")} A TOTP code is required when you sign in. To replace your authenticator, ask an admin to remove it first.</p>`
   : html`<p>${badge("off", "warn")} Add an authenticator app (TOTP) so a stolen password is not enough.</p>
-${postForm("/profile/totp/enroll", rc.csrf, html`${field({ name: "current_password", label: "Current password", type: "password", required: true, autocomplete: "current-password", hint: "Adding a second factor needs your password, not only this session.", id: "totp-current" })}<div><button type="submit">Set up TOTP</button></div>`, { label: "Set up TOTP" })}`}</div>` : ""}`,
+${postForm("/profile/totp/enroll", rc.csrf, html`${field({ name: "current_password", label: "Current password", type: "password", required: true, autocomplete: "current-password", hint: "Adding a second factor needs your password, not only this session.", id: "totp-current" })}<div><button type="submit">Set up TOTP</button></div>`, { label: "Set up TOTP" })}`}</div>` : ""}
+${profileOnboardingSections(deps, rc, me)}`,
     { current: "/profile", notice: notice(rc), status: o.status, error: o.error });
   };
 
@@ -58,13 +61,15 @@ ${postForm("/profile/totp/enroll", rc.csrf, html`${field({ name: "current_passwo
     {
       method: "POST", path: "/profile/totp/confirm", opts: { back: "/profile" },
       handler: (rc) => {
+        let codes: string[];
         try {
-          s.auth.totpConfirm(rc.ctx, str(rc.form, "code"));
+          codes = s.auth.totpConfirm(rc.ctx, str(rc.form, "code")).recovery_codes;
         } catch (e) {
           if (e instanceof AppError && e.code === "bad_request") return view(rc, { status: 400, error: `${e.message}. Start the setup again.` });
           throw e;
         }
-        return rc.redirect("/profile?notice=totp_enabled");
+        // The recovery codes are shown once, on this page (never in a URL or a redirect).
+        return rc.render("Two-factor authentication", totpConfirmedPage(codes), { current: "/profile" });
       },
     },
   ];

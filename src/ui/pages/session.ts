@@ -4,8 +4,10 @@ import { html } from "../html";
 import { SESSION_COOKIE, cookie, parseCookies, sessionCookie } from "../http";
 import { field, postForm } from "../layout";
 import { notice, str, type Route, type UiDeps } from "../routes";
+import { loginPasskeyBlock } from "./onboarding";
 
-export function sessionRoutes({ s }: UiDeps): Route[] {
+export function sessionRoutes(deps: UiDeps): Route[] {
+  const { s } = deps;
   /** True when the request carries a live session (the login page then sends it home). */
   async function signedIn(req: Request): Promise<boolean> {
     const jwt = parseCookies(req.headers.get("cookie")).get(SESSION_COOKIE);
@@ -19,7 +21,7 @@ export function sessionRoutes({ s }: UiDeps): Route[] {
     ${rd ? html`<input type="hidden" name="rd" value="${rd}">` : ""}
     ${field({ name: "username", label: "Username", value: username, required: true, autocomplete: "username", id: "login-username" })}
     ${field({ name: "password", label: "Password", type: "password", required: true, autocomplete: "current-password", id: "login-password" })}
-    ${field({ name: "totp_code", label: "TOTP code", hint: "Only if two-factor authentication is on for your account.", autocomplete: "one-time-code", inputmode: "numeric", pattern: "[0-9]{6}", id: "login-totp" })}
+    ${field({ name: "totp_code", label: "TOTP code", hint: "Only if two-factor authentication is on for your account. A recovery code works here too.", autocomplete: "one-time-code", id: "login-totp" })}
     <button type="submit">Sign in</button>`, { label: "Sign in" });
 
   return [
@@ -28,7 +30,7 @@ export function sessionRoutes({ s }: UiDeps): Route[] {
       handler: async (rc) => {
         const rd = returnTo(rc.url.searchParams.get("rd"));
         if (await signedIn(rc.request)) return rc.redirect(rd ?? "/");
-        return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf, "", rd)}</div>`, { notice: notice(rc) });
+        return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf, "", rd)}${loginPasskeyBlock(deps, rc)}</div>`, { notice: notice(rc) });
       },
     },
     {
@@ -43,7 +45,7 @@ export function sessionRoutes({ s }: UiDeps): Route[] {
           return rc.redirect(rd ?? "/");
         } catch (e) {
           if (e instanceof AppError && e.code === "unauthorized") {
-            return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf, username, rd)}</div>`, { status: 401, error: "Invalid username, password or code." });
+            return rc.render("Sign in", html`<div class="card narrow"><h1>Sign in</h1>${loginForm(rc.csrf, username, rd)}${loginPasskeyBlock(deps, rc)}</div>`, { status: 401, error: "Invalid username, password or code." });
           }
           throw e;
         }
