@@ -6,7 +6,7 @@
  */
 import { Elysia } from "elysia";
 import { createApi } from "./api/app";
-import { createLimiters, type Limiters } from "./http/limiters";
+import { createLimiters, type LimiterFactory, type Limiters } from "./http/limiters";
 import type { Config } from "./config/schema";
 import { createLogger, type Logger } from "./log";
 import { createServices, systemClock, type Clock, type Services } from "./services";
@@ -17,9 +17,6 @@ import { createUi } from "./ui";
 import { createTelemetry } from "./metrics/telemetry";
 import { createRouteMatcher } from "./http/routeTemplate";
 import { withRequestInfo, type RequestInfo } from "./http/requestInfo";
-import type { SharedState } from "./workers/shared";
-import { createSharedLimiter } from "./workers/sharedLimiter";
-import { createVaultShare } from "./workers/sharedVault";
 import type { VaultShare } from "./services/vault";
 
 export interface AppOptions {
@@ -28,13 +25,18 @@ export interface AppOptions {
   clock?: Clock;
   /** Where the passphrase variable is read from (defaults to the process environment). */
   env?: Record<string, string | undefined>;
-  /** Serving threads (`[server] workers` > 1): state shared with the other threads. */
+  /**
+   * Serving threads (`[server] workers` > 1): what this thread shares with the others,
+   * built by src/workers/shared.ts (`appShared`).
+   */
   shared?: {
-    state: SharedState;
     /** "main" unseals at start and publishes; "worker" follows what main published. */
     role: "main" | "worker";
-    /** Called after this thread published a seal/unseal (wakes the other threads). */
-    nudge(): void;
+    /** Per-IP limiters over buckets every thread sees. */
+    limiter: LimiterFactory;
+    vault: VaultShare;
+    /** The console's CSRF key, the same in every thread. */
+    csrfKey: Uint8Array;
   };
 }
 
@@ -97,8 +99,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   let sealed = () => true;
   const { telemetry, expose } = createTelemetry({ sealed: () => sealed(), dbPath: opts.config.database.path });
   const shared = opts.shared;
-  const vaultShare = shared ? createVaultShare(shared.state.vault, shared.nudge) : undefined;
-  const core = createCore({ db, config: opts.config, log, clock, telemetry, vaultShare });
+  const core = createCore({ db, config: opts.config, log, clock, telemetry, vaultShare: shared?.vault });
   const { store, services } = core;
   sealed = () => services.vault.isSealed();
   if (shared?.role === "worker") services.vault.joinShared();
@@ -112,11 +113,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
   void services.auth.warmUp();
   const limiters = createLimiters(
     opts.config.rateLimit, () => clock.now(), (name) => telemetry.rateLimited(name),
-    shared ? (name, b, now) => createSharedLimiter(b, shared.state.limiters[name], now) : undefined,
+    shared?.limiter,
   );
   const root = new Elysia({ normalize: false })
     .use(createApi(services, limiters, log))
-    .use(createUi(services, limiters, log, shared?.state.csrfKey));
+    .use(createUi(services, limiters, log, shared?.csrfKey));
   const routeOf = createRouteMatcher(root.routes);
   return {
     services,

@@ -13,7 +13,7 @@ import { WeakPassphraseError, WrongMasterKeyError } from "../services/vault";
 import { SchemaTooNewError } from "../store";
 import { configPathFrom } from "./config";
 import { ExitError } from "./run";
-import { createSharedState } from "../workers/shared";
+import { appShared, createSharedState } from "../workers/shared";
 import { startWorkers, type WorkerPool } from "../workers/pool";
 
 let serving = false;
@@ -54,7 +54,7 @@ export const serveCommand = defineCommand({
     let pool: WorkerPool | undefined;
     let app: Awaited<ReturnType<typeof createApp>>;
     try {
-      app = await createApp({ config, log, shared: shared && { state: shared, role: "main", nudge: () => pool?.vaultChanged() } });
+      app = await createApp({ config, log, shared: shared && appShared(shared, "main", () => pool?.vaultChanged()) });
     } catch (e) {
       if (e instanceof KeyfileError || e instanceof WrongMasterKeyError || e instanceof WeakPassphraseError || e instanceof SchemaTooNewError) throw fail(e.message);
       throw e;

@@ -9,6 +9,7 @@ import { createApp, type App } from "../app";
 import { createLogger } from "../log";
 import { startServer, type RunningServer } from "../server";
 import type { FromWorker, ToWorker } from "./protocol";
+import { appShared } from "./shared";
 
 declare const self: Worker;
 const send = (m: FromWorker) => self.postMessage(m);
@@ -22,7 +23,7 @@ async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
   try {
     app = await createApp({
       config: m.config, log,
-      shared: { state: m.state, role: "worker", nudge: () => send({ t: "vault" }) },
+      shared: appShared(m.state, "worker", () => send({ t: "vault" })),
     });
     server = startServer(app, m.config, { join: true });
     send({ t: "ready" });
