@@ -93,7 +93,6 @@ export const serveCommand = defineCommand({
       log.info("metrics listening", { url: metrics.url });
     }
     serving = true;
-    log.info("listening", { url: server.url, pid: process.pid, config: config.source, workers: config.server.workers, sealed: app.services.vault.isSealed() });
     if (config.dev) {
       console.log(`\n  *** MCIAS DEVELOPMENT INSTANCE — not for production ***\n  data: ${config.source}\n  url:  ${server.url}\n  passkeys: ${config.webauthn.origins.join(", ")} (WebAuthn never works on an IP address)\n`);
     }
@@ -123,6 +122,9 @@ export const serveCommand = defineCommand({
       if (!pool) log.info("TLS certificate reloaded");
       else pool.reloadTls().then(() => log.info("TLS certificate reloaded"), failed);
     });
+    // "listening" is the last line of a start: whoever waits for it (tests, scripts) may
+    // signal the process at once, and the banner above is already out.
+    log.info("listening", { url: server.url, pid: process.pid, config: config.source, workers: config.server.workers, sealed: app.services.vault.isSealed() });
   },
 });
 

@@ -56,6 +56,8 @@ export interface CreateAccountRequest {
 export interface ListAccountsQuery {
   status?: AccountStatus;
   account_type?: AccountType;
+  /** Only the account with this username (any status). */
+  username?: string;
 }
 
 /** `PATCH /v1/accounts/{id}` body; `null` clears email or display_name. */

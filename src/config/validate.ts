@@ -115,6 +115,22 @@ function validateProxy(entry: string, key: string): string {
   return entry;
 }
 
+/**
+ * `tokens.issuer` is the `iss` of every token and (for OIDC) the discovery base: an
+ * absolute https URL without query or fragment (http only for a loopback host).
+ */
+function validateIssuer(v: string): string {
+  const bad = (why: string) => new ConfigError(`tokens.issuer: "${v}" ${why} (e.g. "https://auth.example.com")`);
+  let u: URL;
+  try { u = new URL(v); } catch { throw bad("is not a URL"); }
+  const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(u.hostname);
+  if (u.protocol !== "https:" && !(u.protocol === "http:" && loopback)) throw bad("must be an https:// URL");
+  if (!u.hostname) throw bad("has no host");
+  if (u.search || u.hash || v.includes("#") || v.includes("?")) throw bad("must not have a query or fragment");
+  if (u.username || u.password) throw bad("must not carry credentials");
+  return v;
+}
+
 /** Validates a parsed TOML document. `baseDir` anchors relative paths (the config file's folder). */
 export function validateConfig(doc: Table, baseDir: string, source: string): Config {
   for (const k of Object.keys(doc)) {
@@ -140,7 +156,7 @@ export function validateConfig(doc: Table, baseDir: string, source: string): Con
   const dbPath = path(database.string("path", { required: true })!);
 
   const tokens = section(doc, "tokens");
-  const issuer = tokens.string("issuer", { required: true })!;
+  const issuer = validateIssuer(tokens.string("issuer", { required: true })!);
 
   const argon2 = section(doc, "argon2");
   const time = argon2.int("time", 3, ARGON2_MIN_TIME, 100);

@@ -116,8 +116,14 @@ export function createAccountService(deps: ServiceDeps, audit: AuditService, aut
       });
     },
 
-    list(ctx: Ctx, filter: { status?: AccountStatus; account_type?: AccountType } = {}): AccountView[] {
+    /** With `username`: that account (any status) or nothing; the other filters still apply. */
+    list(ctx: Ctx, filter: { status?: AccountStatus; account_type?: AccountType; username?: string } = {}): AccountView[] {
       authz.require(ctx, "accounts:read", { type: "account" });
+      if (filter.username !== undefined) {
+        const row = store.accounts.getByUsername(filter.username);
+        const keep = row && (!filter.status || row.status === filter.status) && (!filter.account_type || row.account_type === filter.account_type);
+        return keep ? [view(row)] : [];
+      }
       return store.accounts.list({ status: filter.status, accountType: filter.account_type }).map(view);
     },
 
@@ -211,6 +217,16 @@ export function createAccountService(deps: ServiceDeps, audit: AuditService, aut
         store.accounts.setStatus(id, "deleted", t);
         const revoked = store.tokens.revokeAllFor(id, t, "account_deleted");
         audit.record(ctx, "account_deleted", target(fresh), { tokens_revoked: revoked.length });
+        // A deleted account holds no delegation or credential grant any more.
+        const gone = { grantee_id: id, grantee: fresh.username, reason: "account_deleted" };
+        for (const on of store.delegates.revokeAllForGrantee(id)) {
+          const sys = store.accounts.get(on);
+          if (sys) audit.record(ctx, "token_delegate_revoked", target(sys), gone);
+        }
+        for (const on of store.pgAccess.revokeAllForGrantee(id)) {
+          const sys = store.accounts.get(on);
+          if (sys) audit.record(ctx, "pgcred_access_revoked", target(sys), gone);
+        }
       });
     },
 

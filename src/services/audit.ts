@@ -9,6 +9,7 @@ import { iso, type ServiceDeps } from "./deps";
 import { type Ctx } from "./principal";
 import { toAuditView, type AuditEventView } from "./views";
 import type { Authz } from "./authz";
+import { UUID_RE } from "./limits";
 
 export const AUDIT_EVENT_TYPES = [
   "login_ok", "login_fail", "login_totp_fail", "login_locked", "logout", "token_renewed", "token_issued",
@@ -22,6 +23,8 @@ export const AUDIT_EVENT_TYPES = [
   // SPEC §15 (issue 20): onboarding.
   "invite_created", "invite_accepted", "webauthn_registered", "webauthn_removed", "webauthn_renamed",
   "recovery_code_used", "recovery_codes_regenerated",
+  // The console's one-time download of a freshly issued service token (issue 13).
+  "token_downloaded",
   // Written only by `mcias db` (src/services/maintenance.ts).
   "tokens_pruned", "backup_created", "master_key_rotated",
 ] as const;
@@ -80,6 +83,21 @@ export function createAuditQueryService(deps: ServiceDeps, authz: Authz) {
   };
 }
 
+
+/**
+ * `account` names an account by id or by username (SPEC §17); the log is filtered by id.
+ * An id that matches no account is kept (its rows may outlive nothing, but a typo must
+ * not silently widen the filter); an unknown username is a clear 404.
+ */
+function accountFilter(deps: ServiceDeps, account: string | undefined): string | undefined {
+  if (account === undefined) return undefined;
+  if (UUID_RE.test(account.toLowerCase()) && deps.store.accounts.get(account.toLowerCase())) return account.toLowerCase();
+  const row = deps.store.accounts.getByUsername(account);
+  if (row) return row.id;
+  if (UUID_RE.test(account.toLowerCase())) return account.toLowerCase();
+  throw new AppError("not_found", `no account named ${JSON.stringify(account)}`);
+}
+
 /** Unauthenticated core, shared by the API (after authz) and `mcias db` (operator access). */
 export function queryAudit(deps: ServiceDeps, q: AuditQuery): { events: AuditEventView[]; next_cursor: string | null } {
   const limit = q.limit ?? 100;
@@ -96,9 +114,9 @@ export function queryAudit(deps: ServiceDeps, q: AuditQuery): { events: AuditEve
     before = Number(q.cursor);
   }
   if (q.type !== undefined && !(AUDIT_EVENT_TYPES as readonly string[]).includes(q.type)) {
-    throw new AppError("bad_request", "type is not an audit event type");
+    throw new AppError("bad_request", `type is not an audit event type; valid types: ${AUDIT_EVENT_TYPES.join(", ")}`);
   }
-  const f: AuditFilter = { account: q.account, type: q.type, since: time(q.since, "since"), until: time(q.until, "until"), before, limit: limit + 1 };
+  const f: AuditFilter = { account: accountFilter(deps, q.account), type: q.type, since: time(q.since, "since"), until: time(q.until, "until"), before, limit: limit + 1 };
   const rows = deps.store.audit.query(f);
   const page = rows.slice(0, limit);
   const next = rows.length > limit ? String(page[page.length - 1]!.id) : null;

@@ -232,6 +232,16 @@ export function createAuthService(deps: ServiceDeps, audit: AuditService, authz:
       return { secret, otpauth_uri: totpUri(secret, row.username, issuerLabel(config.tokens.issuer)) };
     },
 
+    /** The caller's enrollment in progress (same secret until confirmed), or null. */
+    totpPending(ctx: Ctx): { secret: string; otpauth_uri: string } | null {
+      const { row } = selfRow(ctx);
+      requireHuman(row);
+      authz.require(ctx, "totp:enroll", authz.accountResource(row));
+      if (row.totp_enabled === 1 || !row.totp_pending_enc) return null;
+      const secret = openString(vault.masterKey(), row.totp_pending_enc, totpAad(row.id));
+      return { secret, otpauth_uri: totpUri(secret, row.username, issuerLabel(config.tokens.issuer)) };
+    },
+
     totpConfirm(ctx: Ctx, code: string): { recovery_codes: string[] } {
       const { row } = selfRow(ctx);
       requireHuman(row);

@@ -76,7 +76,18 @@ export function createAuthz(deps: ServiceDeps, cache: PolicyCache, audit: AuditS
     return row ? accountResource(row, type) : null;
   }
 
-  return { decide, can, visible, require, accountResource, accountResourceById };
+  /**
+   * "May I?" for adapters that draw buttons and links (the console): the same engine
+   * and the same resource facts (delegates, grantees, tags, roles) the service will use
+   * when the action is tried, without an audit row (drawing a page is not an attempt).
+   * `accountId` names the account the resource belongs to; an unknown one is a no.
+   */
+  function may(p: Principal, action: Action, type: Resource["type"], accountId?: string): boolean {
+    const resource = accountId === undefined ? { type } : accountResourceById(accountId, type);
+    return resource !== null && decide(p, action, resource).effect === "allow";
+  }
+
+  return { decide, can, visible, require, may, accountResource, accountResourceById };
 }
 
 export type Authz = ReturnType<typeof createAuthz>;

@@ -12,6 +12,7 @@ import { createPolicyService } from "./policy";
 import { createPgCredService } from "./pgcreds";
 import { createPolicyCache } from "./policyCache";
 import { createServiceAccountService } from "./serviceAccounts";
+import { createTokenHandoff } from "./tokenHandoff";
 import { createTokenService } from "./tokens";
 import { createVaultService } from "./vault";
 import { createInviteService } from "./invites";
@@ -33,10 +34,11 @@ export function createServices(deps: ServiceDeps) {
   const policy = createPolicyService(deps, audit, authz, policyCache);
   const invites = createInviteService(deps, audit, authz, tokens);
   const webauthn = createWebauthnService(deps, audit, authz, tokens, auth.stepUp);
+  const tokenHandoff = createTokenHandoff(deps, audit);
   const sso = createSsoService(deps, audit, authz, tokens);
   // Services only: a face never receives the store, the vault or the clock (it asks a
   // service). id distinguishes this wiring from another in the same process (Elysia plugin dedup).
-  return { id: crypto.randomUUID(), authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds, maintenance, sso, invites, webauthn };
+  return { id: crypto.randomUUID(), authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds, maintenance, sso, invites, webauthn, tokenHandoff };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -8,9 +8,20 @@ export interface GrantRow { account_id: string; grantee_id: string; granted_at: 
  */
 function createGrantRepo(db: Database, table: "service_account_delegates" | "pg_credential_access") {
   const COLS = "account_id, grantee_id, granted_at, granted_by";
+  const G_COLS = "g.account_id, g.grantee_id, g.granted_at, g.granted_by";
   return {
+    /** The grants on an account; a deleted grantee's rows are not grants any more (issue 13). */
     list: (accountId: string) =>
-      db.query<GrantRow, [string]>(`SELECT ${COLS} FROM ${table} WHERE account_id = ? ORDER BY granted_at, grantee_id`).all(accountId),
+      db.query<GrantRow, [string]>(
+        `SELECT ${G_COLS} FROM ${table} g JOIN accounts a ON a.id = g.grantee_id
+         WHERE g.account_id = ? AND a.status != 'deleted' ORDER BY g.granted_at, g.grantee_id`,
+      ).all(accountId),
+    /** Removes every grant held by `granteeId`; returns the accounts they were on. */
+    revokeAllForGrantee(granteeId: string): string[] {
+      const on = db.query<{ account_id: string }, [string]>(`SELECT account_id FROM ${table} WHERE grantee_id = ? ORDER BY account_id`).all(granteeId);
+      db.run(`DELETE FROM ${table} WHERE grantee_id = ?`, [granteeId]);
+      return on.map((r) => r.account_id);
+    },
     listForGrantee: (granteeId: string) =>
       db.query<GrantRow, [string]>(`SELECT ${COLS} FROM ${table} WHERE grantee_id = ? ORDER BY account_id`).all(granteeId),
     has: (accountId: string, granteeId: string) =>

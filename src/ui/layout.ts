@@ -55,7 +55,8 @@ export function page(o: PageOptions, body: Interpolation): Html {
 <a class="skip" href="#main">Skip to content</a>
 <header class="top"><div class="bar">
 <a class="brand" href="/">MCIAS</a>
-${o.principal && o.nav ? html`<nav aria-label="Main"><ul>${o.nav.map((n) => html`<li><a href="${n.href}"${o.current === n.href ? html` aria-current="page"` : ""}>${n.label}</a></li>`)}</ul></nav>
+${o.principal && o.nav ? html`<button type="button" class="nav-toggle" aria-expanded="false" aria-controls="main-nav" hidden>Menu</button>
+<nav aria-label="Main" id="main-nav"><ul>${o.nav.map((n) => html`<li><a href="${n.href}"${o.current === n.href ? html` aria-current="page"` : ""}>${n.label}</a></li>`)}</ul></nav>
 <div class="who"><a href="/profile">${o.principal.username}</a>
 <form method="post" action="/logout">${csrfInput(o.csrf)}<button type="submit">Log out</button></form></div>` : ""}
 </div></header>
@@ -82,13 +83,35 @@ export function actionButton(action: string, csrf: string, label: string, opts: 
 }
 
 let fieldSeq = 0;
-/** A labelled input. */
-export function field(o: { name: string; label: string; type?: string; value?: string; required?: boolean; hint?: string; autocomplete?: string; inputmode?: string; pattern?: string; id?: string; min?: number; max?: number }): Html {
+/** A labelled input; `error` is shown beside it (and the input marked invalid). */
+export function field(o: { name: string; label: string; type?: string; value?: string; required?: boolean; hint?: string; autocomplete?: string; inputmode?: string; pattern?: string; id?: string; min?: number; max?: number; error?: string | null }): Html {
   const id = o.id ?? `f-${o.name}-${++fieldSeq % 100000}`;
   const hintId = o.hint ? `${id}-hint` : null;
-  return html`<div class="field"><label for="${id}">${o.label}</label>
-<input id="${id}" name="${o.name}" type="${o.type ?? "text"}"${o.value !== undefined ? html` value="${o.value}"` : ""}${o.required ? html` required` : ""}${o.autocomplete ? html` autocomplete="${o.autocomplete}"` : ""}${o.inputmode ? html` inputmode="${o.inputmode}"` : ""}${o.pattern ? html` pattern="${o.pattern}"` : ""}${o.min !== undefined ? html` min="${o.min}"` : ""}${o.max !== undefined ? html` max="${o.max}"` : ""}${hintId ? html` aria-describedby="${hintId}"` : ""}>
+  const errId = o.error ? `${id}-error` : null;
+  const described = [errId, hintId].filter(Boolean).join(" ");
+  return html`<div class="field${o.error ? " invalid" : ""}"><label for="${id}">${o.label}</label>
+<input id="${id}" name="${o.name}" type="${o.type ?? "text"}"${o.value !== undefined ? html` value="${o.value}"` : ""}${o.required ? html` required` : ""}${o.autocomplete ? html` autocomplete="${o.autocomplete}"` : ""}${o.inputmode ? html` inputmode="${o.inputmode}"` : ""}${o.pattern ? html` pattern="${o.pattern}"` : ""}${o.min !== undefined ? html` min="${o.min}"` : ""}${o.max !== undefined ? html` max="${o.max}"` : ""}${described ? html` aria-describedby="${described}"` : ""}${o.error ? html` aria-invalid="true"` : ""}>
+${o.error ? html`<span class="field-error" id="${errId}" role="alert">${o.error}</span>` : ""}
 ${o.hint ? html`<span class="hint" id="${hintId}">${o.hint}</span>` : ""}</div>`;
+}
+
+/**
+ * Puts a service's refusal beside the form field it is about, in words (never a regex).
+ * Returns the field's name and the message; `field` null = a message for the whole form.
+ */
+export function fieldError(message: string, fields: Record<string, RegExp>): { field: string | null; message: string } {
+  for (const [name, re] of Object.entries(fields)) {
+    if (re.test(message)) return { field: name, message: friendly(name, message) };
+  }
+  return { field: null, message: friendly("", message) };
+}
+
+function friendly(name: string, message: string): string {
+  if (name === "username" && /must match|\^\[/.test(message)) {
+    return "Use 1–64 characters: lowercase letters, digits, “.”, “_” or “-”, starting with a letter or a digit.";
+  }
+  if (/invalid role name/.test(message)) return "Role names use lowercase letters, digits, “.”, “_” or “-”, starting with a letter or a digit.";
+  return message.charAt(0).toUpperCase() + message.slice(1) + (message.endsWith(".") ? "" : ".");
 }
 
 export function select(o: { name: string; label: string; options: [string, string][]; value?: string; id?: string }): Html {

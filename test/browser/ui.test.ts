@@ -210,11 +210,13 @@ describe("web console", () => {
     }
   });
 
-  test("bad input shows an HTML error page and changes nothing", async () => {
+  test("bad input re-renders the form with the input and the reason beside the field, and changes nothing", async () => {
     await go("/accounts");
     await page.fill("#new-username", "Bad Name!");
     await submit("form[aria-label='New account'] button[type=submit]");
-    expect(await h1()).toBe("Bad request");
+    expect(await h1()).toBe("Accounts");
+    expect(await page.inputValue("#new-username")).toBe("bad name!");
+    expect(await textOf("#new-username-error")).toContain("lowercase letters");
     expect(await page.content()).not.toContain('"code"');
     const list = await s.call("GET", "/v1/accounts", { token: await s.adminToken() });
     expect(list.body.map((a: { username: string }) => a.username)).not.toContain("Bad Name!");
@@ -380,7 +382,7 @@ describe("web console", () => {
     // Step-up (SPEC §18): without the current password the form refuses.
     await page.fill("#totp-current", "not-my-password-1");
     await submit("form[aria-label='Set up TOTP'] button");
-    expect(await textOf(".error")).toContain("current password is incorrect");
+    expect(await textOf("#totp-current-error")).toContain("Current password is incorrect");
     await page.fill("#totp-current", DAVE_PASSWORD);
     await submit("form[aria-label='Set up TOTP'] button");
     expect(await h1()).toBe("Set up TOTP");

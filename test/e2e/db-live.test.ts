@@ -214,11 +214,13 @@ describe("runbook: recovery scenarios", () => {
     expect((await s.mcias(["db", "account", "recover"])).code).toBe(2);
   });
 
-  test("account list shows deleted accounts too, tab-separated and as JSON lines", async () => {
+  test("account list shows deleted accounts too, as a table with a header and as JSON lines", async () => {
     const r = await s.mcias(["db", "account", "list"]);
     expect(r.code).toBe(0);
-    const gone = r.stdout.split("\n").find((l) => l.split("\t")[1] === "gone");
-    expect(gone?.split("\t")[3]).toBe("deleted");
+    const rows = r.stdout.trim().split("\n").map((l) => l.split(/\s+/));
+    expect(rows[0]!.slice(0, 4)).toEqual(["ID", "USERNAME", "TYPE", "STATUS"]);
+    const gone = rows.find((l) => l[1] === "gone");
+    expect(gone?.[3]).toBe("deleted");
     const j = await s.mcias(["db", "account", "list", "--json"]);
     const names = j.stdout.trim().split("\n").map((l) => JSON.parse(l).username);
     expect(names).toContain("admin");

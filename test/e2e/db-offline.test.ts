@@ -113,8 +113,10 @@ describe("accounts", () => {
   test("create, get, list; bad input and unknown names change nothing", async () => {
     const c = await db(["account", "create", "--username", "olive"], { stdin: "olive-password-123\n" });
     expect(c.code).toBe(0);
-    const id = c.stdout.trim();
+    // Labelled like ctl (SPEC §17): `id: …`, `username: …`.
+    const id = /^id:\s+(\S+)$/m.exec(c.stdout)?.[1] ?? "";
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(c.stdout).toMatch(/^username:\s+olive$/m);
     expect((await db(["account", "create", "--username", "svc-a", "--type", "system"])).code).toBe(0);
     expect(await Bun.password.verify("olive-password-123", hashOf("olive")!)).toBe(true);
 

@@ -135,7 +135,10 @@ describe("API docs", () => {
     ];
     for (const [path, method] of want) expect(`${method} ${path}: ${!!doc.paths[path]?.[method]}`).toBe(`${method} ${path}: true`);
     const login = doc.paths["/v1/auth/login"].post;
-    expect(login.requestBody.content["application/json"].schema.properties.password.type).toBe("string");
+    // Shared schemas are $refs to components.schemas (SPEC §20).
+    const ref: string = login.requestBody.content["application/json"].schema.$ref;
+    expect(ref).toMatch(/^#\/components\/schemas\//);
+    expect(doc.components.schemas[ref.split("/").pop()!].properties.password.type).toBe("string");
     expect(login.responses["401"]).toBeDefined();
   });
 

@@ -66,7 +66,7 @@ describe("configuration errors stop serve with one line naming the key", () => {
   const dir = mkdtempSync(join(tmpdir(), "mcias-badcfg-"));
   dirs.push(dir);
   const write = (name: string, text: string) => { const p = join(dir, name); writeFileSync(p, text); return p; };
-  const good = `[server]\nlisten_addr = "127.0.0.1:0"\ntls_cert = "c.pem"\ntls_key = "k.pem"\n[database]\npath = "m.db"\n[tokens]\nissuer = "x"\n[master_key]\nkeyfile = "k"\n`;
+  const good = `[server]\nlisten_addr = "127.0.0.1:0"\ntls_cert = "c.pem"\ntls_key = "k.pem"\n[database]\npath = "m.db"\n[tokens]\nissuer = "https://x.example"\n[master_key]\nkeyfile = "k"\n`;
 
   test.each([
     ["unknown key", good + "[lockout]\nmax_failure = 3\n", /lockout\.max_failure: unknown key/],
@@ -89,6 +89,10 @@ describe("configuration errors stop serve with one line naming the key", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/config ok/);
+    // Issue 13 defect 7: an issuer that is not a URL is refused by --check-config too.
+    const bad = await runMcias(["serve", "--check-config", "--config", write("bad-issuer.toml", good.replace("https://x.example", "auth.example.com"))]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toMatch(/tokens\.issuer: "auth\.example\.com" is not a URL/);
   });
 
   test("a group- or world-readable keyfile is refused", async () => {

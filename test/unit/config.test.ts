@@ -59,6 +59,11 @@ describe("config validation", () => {
       [(d) => { d.server!.trusted_proxies = ["10.0.0.0/33"]; }, /^server\.trusted_proxies: .*not an IP/],
       [(d) => { d.server!.trusted_proxies = "10.0.0.1"; }, /^server\.trusted_proxies: must be an array/],
       [(d) => { d.tokens!.default_expiry = "forever"; }, /^tokens\.default_expiry: cannot parse duration/],
+      // Issue 13 defect 7: the issuer must be a URL.
+      [(d) => { d.tokens!.issuer = "auth.example.com"; }, /^tokens\.issuer: "auth\.example\.com" is not a URL/],
+      [(d) => { d.tokens!.issuer = "http://auth.example.com"; }, /^tokens\.issuer: .*https:\/\//],
+      [(d) => { d.tokens!.issuer = "https://auth.example.com/?x=1"; }, /^tokens\.issuer: .*query/],
+      [(d) => { d.tokens!.issuer = "ftp://auth.example.com"; }, /^tokens\.issuer: .*https:\/\//],
       [(d) => { d.argon2 = { memory: 1024 }; }, /^argon2\.memory: must be at least 19456/],
       [(d) => { d.argon2 = { time: 1 }; }, /^argon2\.time: must be at least 2/],
       [(d) => { d.argon2 = { time: "3" }; }, /^argon2\.time: must be an integer/],
@@ -97,7 +102,7 @@ describe("config files", () => {
   });
   test("an unreadable TLS file names the key", () => {
     const f = join(dir, "ok.toml");
-    writeFileSync(f, `[server]\nlisten_addr = "127.0.0.1:0"\ntls_cert = "missing.crt"\ntls_key = "missing.key"\n[database]\npath = "m.db"\n[tokens]\nissuer = "x"\n[master_key]\nkeyfile = "k"\n`);
+    writeFileSync(f, `[server]\nlisten_addr = "127.0.0.1:0"\ntls_cert = "missing.crt"\ntls_key = "missing.key"\n[database]\npath = "m.db"\n[tokens]\nissuer = "https://x.example"\n[master_key]\nkeyfile = "k"\n`);
     expect(() => loadConfigFile(f)).toThrow(/^server\.tls_cert: cannot read TLS file/);
     expect(loadConfigFile(f, { checkFiles: false }).database.path).toBe(join(dir, "m.db"));
   });

@@ -20,6 +20,7 @@ export const CreateAccountBody = t.Object({
 export const ListAccountsQuery = t.Object({
   status: t.Optional(t.Union([t.Literal("active"), t.Literal("inactive"), t.Literal("deleted")])),
   account_type: t.Optional(AccountType),
+  username: t.Optional(t.String({ maxLength: 64, description: "only the account with this username (any status, case-insensitive)" })),
 }, Closed);
 
 export const UpdateAccountBody = t.Object({

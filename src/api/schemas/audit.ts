@@ -2,8 +2,8 @@ import { t } from "elysia";
 import { Closed, Time } from "./common";
 
 export const AuditQuery = t.Object({
-  account: t.Optional(t.String({ maxLength: 64 })),
-  type: t.Optional(t.String({ maxLength: 64 })),
+  account: t.Optional(t.String({ maxLength: 64, description: "account id or username (as actor or target); an unknown username is 404" })),
+  type: t.Optional(t.String({ maxLength: 64, description: "audit event type; a wrong one is 400 listing the valid types" })),
   since: t.Optional(t.String({ maxLength: 40 })),
   until: t.Optional(t.String({ maxLength: 40 })),
   limit: t.Optional(t.String({ pattern: "^[0-9]{1,4}$", description: "1..500, default 100" })),

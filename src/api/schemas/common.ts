@@ -11,7 +11,7 @@ export const Closed = { additionalProperties: false } as const;
 export const ErrorBody = t.Object({
   error: t.String({ description: "human-readable message" }),
   code: t.Union(ERROR_CODES.map((c) => t.Literal(c))),
-}, { ...Closed, $id: "#/components/schemas/Error", title: "Error" });
+}, { ...Closed, title: "Error" });
 
 export const Uuid = t.String({ format: "uuid", maxLength: 36, description: "UUID" });
 export const IdParams = t.Object({ id: Uuid }, Closed);

@@ -2,9 +2,9 @@
 import type { Account } from "../../client/types";
 import { printAccount } from "./auth";
 import { UsageError } from "../run";
-import { group, leaf, list, makeClient, output, printTable, secret } from "./common";
+import { accountFlag, accountRef, group, leaf, list, makeClient, output, printTable, secret } from "./common";
 
-const idArg = { id: { type: "string", required: true, description: "Account id (UUID)" } } as const;
+const idArg = { id: accountFlag() } as const;
 
 /** Prompts for a new password (twice in a terminal). */
 async function newPassword(prompt: string): Promise<string> {
@@ -19,18 +19,19 @@ export function printAccounts(rows: Account[]): void {
 
 const create = leaf({
   name: "create",
-  description: "Create an account; a human's password is prompted for (twice)",
+  description: "Create an account; a human's password is prompted for (twice) unless --no-password",
   args: {
     username: { type: "string", required: true, description: "Username (lower case, a-z 0-9 . _ -)" },
     type: { type: "enum", options: ["human", "system"], required: true, description: "human or system" },
     roles: { type: "string", description: "Initial roles, comma-separated" },
     email: { type: "string", description: "Email address (humans only)" },
     "display-name": { type: "string", description: "Display name (humans only)" },
+    password: { type: "boolean", default: true, description: "A human without a password (to be invited, or given one later with set-password)" },
   },
   async run(args) {
     const c = makeClient(args);
     const type = args.type as "human" | "system";
-    const password = type === "human" ? await newPassword("Password for the new account: ") : undefined;
+    const password = type === "human" && args.password !== false ? await newPassword("Password for the new account: ") : undefined;
     const roles = args.roles === undefined ? undefined : list(args.roles);
     const a = await c.createAccount({ username: String(args.username), account_type: type, ...(password ? { password } : {}), ...(roles ? { roles } : {}),
       ...(args.email ? { email: String(args.email) } : {}), ...(args["display-name"] ? { display_name: String(args["display-name"]) } : {}) });
@@ -55,7 +56,7 @@ const listCmd = leaf({
 
 const get = leaf({
   name: "get", description: "Show one account", args: idArg,
-  async run(args) { output(args, await makeClient(args).getAccount(String(args.id)), printAccount); },
+  async run(args) { const c = makeClient(args); output(args, await c.getAccount(await accountRef(c, args.id)), printAccount); },
 });
 
 const update = leaf({
@@ -73,14 +74,16 @@ const update = leaf({
     if (args.email !== undefined) req.email = args.email === "" ? null : String(args.email);
     if (args["display-name"] !== undefined) req.display_name = args["display-name"] === "" ? null : String(args["display-name"]);
     if (Object.keys(req).length === 0) throw new UsageError("pass --status, --email or --display-name");
-    output(args, await makeClient(args).updateAccount(String(args.id), req), printAccount);
+    const c = makeClient(args);
+    output(args, await c.updateAccount(await accountRef(c, args.id), req), printAccount);
   },
 });
 
 const del = leaf({
   name: "delete", description: "Soft-delete an account: tokens revoked, username stays reserved", args: idArg,
   async run(args) {
-    await makeClient(args).deleteAccount(String(args.id));
+    const c = makeClient(args);
+    await c.deleteAccount(await accountRef(c, args.id));
     if (!args.json) console.log(`account ${args.id} deleted`);
   },
 });
@@ -89,7 +92,8 @@ const setPassword = leaf({
   name: "set-password", description: "Set an account's password (prompted twice); all its tokens are revoked", args: idArg,
   async run(args) {
     const c = makeClient(args);
-    await c.setAccountPassword(String(args.id), await newPassword("New password: "));
+    const id = await accountRef(c, args.id);
+    await c.setAccountPassword(id, await newPassword("New password: "));
     if (!args.json) console.log("password set; the account's tokens were revoked");
   },
 });
@@ -97,7 +101,8 @@ const setPassword = leaf({
 const removeTotp = leaf({
   name: "remove-totp", description: "Remove an account's TOTP enrollment", args: idArg,
   async run(args) {
-    await makeClient(args).removeTotp(String(args.id));
+    const c = makeClient(args);
+    await c.removeTotp(await accountRef(c, args.id));
     if (!args.json) console.log("TOTP removed");
   },
 });
@@ -107,7 +112,8 @@ const inviteCmd = leaf({
   description: "Print a single-use invite link for a human account (a reset link if it has a password); any earlier link stops working",
   args: idArg,
   async run(args) {
-    const link = await makeClient(args).createInvite(String(args.id));
+    const c = makeClient(args);
+    const link = await c.createInvite(await accountRef(c, args.id));
     output(args, link, (v) => {
       console.log(v.url);
       console.error(`valid until ${v.expires_at}; single use. Send it over a channel you trust.`);

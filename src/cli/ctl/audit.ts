@@ -1,12 +1,14 @@
 /** `mcias ctl audit …` and `mcias ctl vault …`. */
 import { UsageError } from "../run";
 import type { AuditEvent } from "../../client/types";
+import { timeFlag } from "../time";
 import { group, leaf, makeClient, output, printRecord, printTable, secret } from "./common";
 
 function printEvents(events: AuditEvent[]): void {
   printTable(events.map((e) => ({
     ...e, actor: e.actor ?? e.actor_id, target: e.target ?? e.target_id,
-    details: Object.keys(e.details).length ? JSON.stringify(e.details) : "",
+    // key=value pairs read better in a terminal than JSON (--json keeps the JSON).
+    details: Object.entries(e.details).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : v !== null && typeof v === "object" ? JSON.stringify(v) : String(v)}`).join(" "),
   })), ["time", "type", "actor", "target", "ip", "details"]);
 }
 
@@ -19,7 +21,7 @@ function limitArg(v: unknown, name: string): number | undefined {
 
 /** `mcias ctl audit`: tail and query. */
 export const auditGroup = group("audit",
-  "Read the audit log (admin). Example: mcias ctl audit query --type login_fail --since 2026-01-01T00:00:00Z", {
+  "Read the audit log (admin). Example: mcias ctl audit query --account alice --type login_fail --since 24h", {
     tail: leaf({
       name: "tail", description: "Show the latest events, oldest first",
       args: { n: { type: "string", description: "How many events (1-500, default 20)" } },
@@ -32,16 +34,16 @@ export const auditGroup = group("audit",
       name: "query", description: "Filter events, newest first (one page; follow next_cursor with --cursor)",
       args: {
         account: { type: "string", description: "Account id or username (actor or target)" },
-        type: { type: "string", description: "Event type, e.g. login_ok" },
-        since: { type: "string", description: "Earliest time, RFC 3339" },
-        until: { type: "string", description: "Latest time, RFC 3339" },
+        type: { type: "string", description: "Event type, e.g. login_ok (a wrong one lists the valid types)" },
+        since: { type: "string", description: "Earliest time: RFC 3339, or a duration back from now (24h, 7d)" },
+        until: { type: "string", description: "Latest time: RFC 3339, or a duration back from now" },
         limit: { type: "string", description: "Page size (1-500, default 100)" },
         cursor: { type: "string", description: "next_cursor of the previous page" },
       },
       async run(args) {
         const q = {
           account: args.account as string | undefined, type: args.type as string | undefined,
-          since: args.since as string | undefined, until: args.until as string | undefined,
+          since: timeFlag(args.since, "since"), until: timeFlag(args.until, "until"),
           limit: limitArg(args.limit, "limit"), cursor: args.cursor as string | undefined,
         };
         output(args, await makeClient(args).queryAudit(q), (p) => {

@@ -2,7 +2,8 @@
 import { createInterface } from "node:readline/promises";
 import { UnauthorizedError } from "../../client/errors";
 import type { Account } from "../../client/types";
-import { forgetSavedToken, group, leaf, makeClient, output, printRecord, saveToken, secret } from "./common";
+import { readSecret } from "../prompt";
+import { connection, forgetSavedToken, group, leaf, makeClient, output, printRecord, saveConnection, saveToken, secret } from "./common";
 
 /** Shows an account as `key: value` lines. */
 export function printAccount(a: Account): void {
@@ -22,9 +23,18 @@ async function readUsername(): Promise<string> {
   return (await secret("Username: ")).trim();
 }
 
+/** A TOTP code asked for after a refused login without one; null when none is given. */
+async function askTotpAfterRefusal(): Promise<string | null> {
+  try {
+    const code = (await readSecret("Login refused. If your account uses TOTP, enter a code (empty to give up): ")).trim();
+    return code === "" ? null : code;
+  } catch { return null; }
+}
+
 const login = leaf({
   name: "login",
-  description: "Log in and save the token (0600) for later commands; the token itself is never printed",
+  description: "Log in and save the token (0600), the server URL and the CA path for later commands; " +
+    "the token itself is never printed. Without --totp a refused login asks for a TOTP code once.",
   args: {
     username: { type: "string", description: "Account to log in as (prompted for when absent)" },
     totp: { type: "boolean", description: "Also prompt for a TOTP code (accounts with TOTP enrolled)" },
@@ -34,10 +44,23 @@ const login = leaf({
     const username = typeof args.username === "string" && args.username ? args.username : await readUsername();
     const password = await secret("Password: ");
     const code = args.totp ? (await secret("TOTP code: ")).trim() : undefined;
-    const r = await c.login(username, password, code);
+    let r;
+    try {
+      r = await c.login(username, password, code);
+    } catch (e) {
+      // The server says only "invalid credentials" (it must not tell a stranger that the
+      // account has TOTP); whoever did not give a code may add one and try once more.
+      if (!(e instanceof UnauthorizedError) || code !== undefined) throw e;
+      const late = await askTotpAfterRefusal();
+      if (late === null) throw e;
+      r = await c.login(username, password, late);
+    }
     const path = saveToken(r.token);
-    output(args, { expires_at: r.expires_at, token_file: path }, (v) =>
-      console.log(`logged in as ${username}; token saved to ${v.token_file}, expires ${v.expires_at}`));
+    const { server, caPath } = connection(args);
+    const conn = saveConnection({ server: server!, cacert: caPath });
+    output(args, { expires_at: r.expires_at, token_file: path, server_file: conn }, (v) =>
+      console.log(`logged in as ${username}; token saved to ${v.token_file}, expires ${v.expires_at}; ` +
+        `server ${server}${caPath ? ` and CA ${caPath}` : ""} saved to ${v.server_file}`));
   },
 });
 
@@ -119,5 +142,5 @@ const recoveryCodes = leaf({
 
 /** `mcias ctl auth`: login, logout, whoami, change-password, totp-enroll, totp-confirm. */
 export const authGroup = group("auth",
-  "Log in, log out, inspect and manage your own account. Example: mcias ctl auth login --username alice --server https://auth.example.com:8443",
+  "Log in, log out, inspect and manage your own account. Example: mcias ctl auth login --username alice --server https://auth.example.com:8443 --cacert ca.pem",
   { login, logout, whoami, "change-password": changePassword, "totp-enroll": totpEnroll, "totp-confirm": totpConfirm, "recovery-codes": recoveryCodes });

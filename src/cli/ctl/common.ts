@@ -5,12 +5,17 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { connect as tlsConnect } from "node:tls";
 import { defineCommand, type ArgsDef, type CommandDef } from "citty";
 import { McIasClient } from "../../client/client";
-import { ApiError, McIasError } from "../../client/errors";
+import { ApiError, McIasError, TransportError, UnauthorizedError } from "../../client/errors";
 import { readSecret } from "../prompt";
 import { ExitError, UsageError } from "../run";
+import { printRecord, printTable } from "../output";
+import { UUID_RE } from "../../crypto/random";
+
+export { printRecord, printTable };
 
 /** Flags every ctl command takes (SPEC §9). */
 export const globalArgs = {
@@ -42,6 +47,32 @@ export function saveToken(token: string): string {
   return path;
 }
 
+/** `$XDG_CONFIG_HOME/mcias/server.json`: the server URL and CA file `auth login` saved. */
+export function connectionPath(): string {
+  return join(dirname(tokenPath()), "server.json");
+}
+
+export interface SavedConnection { server: string; cacert?: string }
+
+/** Saves the server URL and the CA file's absolute path beside the token (0600). */
+export function saveConnection(conn: SavedConnection): string {
+  const path = connectionPath();
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ server: conn.server, ...(conn.cacert ? { cacert: resolve(conn.cacert) } : {}) }) + "\n", { mode: 0o600 });
+  renameSync(tmp, path);
+  return path;
+}
+
+/** The saved connection, or undefined (an unreadable or malformed file counts as none). */
+export function loadConnection(): SavedConnection | undefined {
+  try {
+    const v = JSON.parse(readFileSync(connectionPath(), "utf8")) as Partial<SavedConnection>;
+    if (typeof v.server !== "string") return undefined;
+    return { server: v.server, ...(typeof v.cacert === "string" ? { cacert: v.cacert } : {}) };
+  } catch { return undefined; }
+}
+
 /** The saved token, or undefined when there is none. */
 export function loadSavedToken(): string | undefined {
   const path = tokenPath();
@@ -69,21 +100,106 @@ export async function secret(prompt: string, opts: { confirm?: boolean } = {}): 
   try { return await readSecret(prompt, opts); } catch (e) { throw new ExitError(1, `mcias: ${(e as Error).message}`); }
 }
 
+/** Where the server URL and CA come from: flag, environment, else what `auth login` saved. */
+export function connection(args: GlobalArgs): { server?: string; caPath?: string } {
+  const saved = loadConnection();
+  const server = args.server || process.env.MCIAS_SERVER || saved?.server;
+  // The saved CA belongs to the saved server only.
+  const caPath = args.cacert || process.env.MCIAS_CACERT || (saved && server === saved.server ? saved.cacert : undefined);
+  return { server, caPath };
+}
+
 /** Builds the client from flags and environment. `auth` false: send no token. */
 export function makeClient(args: GlobalArgs, opts: { auth?: boolean } = {}): McIasClient {
-  const server = args.server || process.env.MCIAS_SERVER;
-  if (!server) throw new UsageError("no server: pass --server URL or set MCIAS_SERVER");
-  const caPath = args.cacert || process.env.MCIAS_CACERT;
+  const { server, caPath } = connection(args);
+  if (!server) throw new UsageError("no server: pass --server URL, set MCIAS_SERVER, or run mcias ctl auth login --server URL once");
   let caCert: string | undefined;
   if (caPath) {
     try { caCert = readFileSync(caPath, "utf8"); } catch { throw new ExitError(1, `mcias: cannot read CA certificate ${caPath}`); }
   }
   const token = opts.auth === false ? undefined : args.token || process.env.MCIAS_TOKEN || loadSavedToken();
+  if (opts.auth !== false && !token) {
+    throw new ExitError(1, "mcias: not logged in: run mcias ctl auth login (or pass --token T / set MCIAS_TOKEN)");
+  }
   try {
     return new McIasClient({ serverUrl: server, caCert, token });
   } catch (e) {
     throw new UsageError(`--server: ${(e as Error).message}`);
   }
+}
+
+const UNTRUSTED = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN", "UNABLE_TO_GET_ISSUER_CERT", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "CERT_SIGNATURE_FAILURE", "CERT_UNTRUSTED",
+]);
+
+/** The names (subjectAltName) of the certificate `url`'s server presents, without verifying it. */
+function certificateNames(url: URL): Promise<string | null> {
+  return new Promise((done) => {
+    const host = url.hostname.replace(/^\[|\]$/g, "");
+    const sock = tlsConnect({ host, port: Number(url.port || 443), rejectUnauthorized: false, ...(/^[\d.:]+$/.test(host) ? {} : { servername: host }) }, () => {
+      const alt = sock.getPeerCertificate()?.subjectaltname ?? null;
+      sock.end();
+      done(alt ? alt.replace(/IP Address:/g, "IP:") : null);
+    });
+    sock.setTimeout(5000, () => { sock.destroy(); done(null); });
+    sock.on("error", () => done(null));
+  });
+}
+
+/**
+ * A transport failure as a sentence that says what to do (SPEC §17), never the TLS
+ * library's wording: untrusted CA, certificate name mismatch, connection refused,
+ * unknown host, timeout.
+ */
+export async function explainTransport(e: TransportError, args: GlobalArgs): Promise<string> {
+  const { server, caPath } = connection(args);
+  const cause = e.cause as { code?: string; name?: string } | undefined;
+  const code = cause?.code ?? "";
+  const url = server ? new URL(server) : undefined;
+  const where = server ?? "the server";
+  if (UNTRUSTED.has(code)) {
+    const dev = join(resolve(process.env.MCIAS_HOME || "mcias-data"), "server.crt");
+    return `mcias: the certificate of ${where} is not signed by a CA this command trusts${caPath ? ` (--cacert ${caPath})` : ""}: ` +
+      `pass --cacert FILE with the server's CA certificate (a development instance wrote ${dev})`;
+  }
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID" || /altname|hostname.*(match|mismatch)/i.test(e.message)) {
+    const names = url ? await certificateNames(url) : null;
+    return `mcias: the certificate of ${where} is for ${names ?? "other names"}, not for ${url?.hostname ?? "the host used"}: ` +
+      "use a --server URL with one of those names, or a certificate that includes this host";
+  }
+  if (code === "ECONNREFUSED") return `mcias: cannot connect to ${where}: connection refused (is the server running and listening there?)`;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `mcias: cannot resolve the host of ${where}: check --server`;
+  if (code === "ETIMEDOUT" || cause?.name === "TimeoutError") return `mcias: ${where} did not answer in time`;
+  if (code === "ECONNRESET") return `mcias: ${where} closed the connection (is it an HTTPS MCIAS server?)`;
+  return `mcias: cannot talk to ${where}: ${code || e.message}`;
+}
+
+
+/** The help text of every flag that names an account (SPEC §17). */
+export const accountFlag = (what = "Account") => ({ type: "string", required: true, description: `${what}: id or username` }) as const;
+
+/**
+ * The id of the account a flag names: an id is used as given; a username is looked up
+ * (`GET /v1/accounts?username=`, which needs accounts:read; a caller without it can
+ * still name themselves).
+ */
+export async function accountRef(c: McIasClient, value: unknown, flag = "id"): Promise<string> {
+  const v = String(value);
+  if (UUID_RE.test(v.toLowerCase())) return v.toLowerCase();
+  let found: { id: string }[];
+  try {
+    found = await c.listAccounts({ username: v });
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 403) {
+      const me = await c.me();
+      if (me.username === v.toLowerCase()) return me.id;
+      throw new ExitError(1, `mcias: --${flag} ${v}: only who may list accounts can name them by username; pass the account id`);
+    }
+    throw e;
+  }
+  if (!found[0]) throw new ExitError(1, `mcias: --${flag}: no account named ${v} (not_found)`);
+  return found[0].id;
 }
 
 /** Client errors → exit 1 with the server's message and code on stderr. */
@@ -110,6 +226,10 @@ export function leaf<A extends ArgsDef>(def: {
       try {
         await def.run(args as GlobalArgs & Record<string, unknown>);
       } catch (e) {
+        if (e instanceof TransportError) throw new ExitError(1, await explainTransport(e, args as GlobalArgs));
+        if (e instanceof UnauthorizedError && def.name !== "login" && !(args as GlobalArgs).token && !process.env.MCIAS_TOKEN) {
+          throw new ExitError(1, `mcias: ${e.serverMessage} (${e.code}): your saved token was refused (expired or revoked?): run mcias ctl auth login`);
+        }
         if (e instanceof McIasError) refusal(e);
         // A local file problem (token file, --file, --cacert): say which, without a stack.
         const sys = e as NodeJS.ErrnoException;
@@ -122,34 +242,16 @@ export function leaf<A extends ArgsDef>(def: {
   }) as CommandDef<A & typeof globalArgs>;
 }
 
-/** One synopsis line per flag set: `--id <id> [--roles <roles>]`. */
-function synopsis(args: ArgsDef): string {
-  return Object.entries(args)
-    .filter(([k]) => !(k in globalArgs))
-    .map(([k, d]) => {
-      const def = d as { type?: string; required?: boolean; options?: string[] };
-      const flag = def.type === "boolean" ? `--${k}` : `--${k} ${def.options ? def.options.join("|") : `<${k}>`}`;
-      return def.required ? flag : `[${flag}]`;
-    })
-    .join(" ");
-}
-
 /**
- * Defines a command group. Its help text carries an example, and a synopsis of every
- * subcommand's flags so `mcias ctl <group> --help` shows them all at once.
+ * Defines a command group. Its help (rendered by src/cli/run.ts) carries the summary,
+ * an example, a SYNOPSIS of every subcommand's flags and the global flags. The
+ * parent's COMMANDS table shows only the first line.
  */
 export function group(name: string, description: string, subCommands: Record<string, CommandDef<any>>): CommandDef<any> {
-  const lines = Object.entries(subCommands).map(([sub, cmd]) => `  ${name} ${sub} ${synopsis((cmd.args ?? {}) as ArgsDef)}`.trimEnd());
-  const text = `${description}\n\nSubcommands and their flags:\n${lines.join("\n")}\n` +
-    "Every subcommand also takes --server URL, --token T, --cacert FILE and --json.";
-  // citty shows a subcommand's description in its parent's one-line table too, so the
-  // long text is given only when this group itself is the one asked for help.
-  const meta = () => {
-    const argv = process.argv;
-    const i = argv.indexOf("ctl");
-    return { name, description: i >= 0 && argv[i + 1] === name ? text : description };
-  };
-  return defineCommand({ meta, subCommands });
+  const [summary, example] = description.split(/ (?=Example: )/);
+  const text = [summary, example, "Every subcommand also takes --server URL, --token T, --cacert FILE and --json (before or after the subcommand)."]
+    .filter(Boolean).join("\n");
+  return defineCommand({ meta: { name, description: text }, args: globalArgs, subCommands });
 }
 
 // ---- output -----------------------------------------------------------------------
@@ -158,28 +260,6 @@ export function group(name: string, description: string, subCommands: Record<str
 export function printJson(value: unknown): void {
   if (value === undefined) return;
   console.log(JSON.stringify(value, null, 2));
-}
-
-const cell = (v: unknown): string => {
-  if (v === null || v === undefined) return "-";
-  if (Array.isArray(v)) return v.length ? v.join(",") : "-";
-  if (typeof v === "object") return JSON.stringify(v);
-  return String(v);
-};
-
-/** An aligned table with an upper-case header; "(none)" when empty. */
-export function printTable(rows: Record<string, unknown>[], columns: string[]): void {
-  if (rows.length === 0) { console.log("(none)"); return; }
-  const data = [columns.map((c) => c.toUpperCase()), ...rows.map((r) => columns.map((c) => cell(r[c])))];
-  const widths = columns.map((_, i) => Math.max(...data.map((r) => r[i]!.length)));
-  for (const r of data) console.log(r.map((v, i) => (i === r.length - 1 ? v : v.padEnd(widths[i]!))).join("  ").trimEnd());
-}
-
-/** A single record as aligned `key: value` lines. */
-export function printRecord(rec: Record<string, unknown>): void {
-  const keys = Object.keys(rec);
-  const w = Math.max(...keys.map((k) => k.length)) + 1;
-  for (const k of keys) console.log(`${(k + ":").padEnd(w)} ${cell(rec[k])}`);
 }
 
 /** Prints a result: the JSON with --json, else the human form. */

@@ -1,20 +1,20 @@
 /** `mcias ctl pgcreds …`: a system account's Postgres credentials and read grants. */
 import { UsageError } from "../run";
-import { group, leaf, makeClient, output, printRecord, printTable, secret } from "./common";
+import { accountFlag, accountRef, group, leaf, makeClient, output, printRecord, printTable, secret } from "./common";
 
-const idArg = { id: { type: "string", required: true, description: "System account id (UUID)" } } as const;
-const granteeArg = { grantee: { type: "string", required: true, description: "Grantee account id" } } as const;
+const idArg = { id: accountFlag("System account") } as const;
+const granteeArg = { grantee: accountFlag("Grantee account") } as const;
 
 /** `mcias ctl pgcreds`: list, get, set, grants, grant, revoke. */
 export const pgcredsGroup = group("pgcreds",
-  "Store and read Postgres credentials of system accounts. Example: mcias ctl pgcreds set --id 3f2a… --host db --port 5432 --db app --user app (password prompted)", {
+  "Store and read Postgres credentials of system accounts. Example: mcias ctl pgcreds set --id ci-bot --host db --port 5432 --db app --user app (password prompted)", {
     list: leaf({
       name: "list", description: "List every credential you may read (no passwords)",
       async run(args) { output(args, await makeClient(args).listPgCreds(), (v) => printTable(v as never, ["account_id", "service", "host", "port", "database", "username"])); },
     }),
     get: leaf({
       name: "get", description: "Show one credential (with its password if you may read it: the output is secret)", args: idArg,
-      async run(args) { output(args, await makeClient(args).getPgCreds(String(args.id)), (v) => printRecord({ ...v })); },
+      async run(args) { const c = makeClient(args); output(args, await c.getPgCreds(await accountRef(c, args.id)), (v) => printRecord({ ...v })); },
     }),
     set: leaf({
       name: "set", description: "Store a credential (admin); the password is prompted for (twice)",
@@ -29,26 +29,32 @@ export const pgcredsGroup = group("pgcreds",
         const port = Number(args.port);
         if (!/^[0-9]{1,5}$/.test(String(args.port)) || port < 1 || port > 65535) throw new UsageError("--port must be 1-65535");
         const c = makeClient(args);
+        const id = await accountRef(c, args.id);
         const password = await secret("Postgres password: ", { confirm: true });
-        await c.setPgCreds(String(args.id), { host: String(args.host), port, database: String(args.db), username: String(args.user), password });
+        await c.setPgCreds(id, { host: String(args.host), port, database: String(args.db), username: String(args.user), password });
         if (!args.json) console.log("credential stored");
       },
     }),
     grants: leaf({
       name: "grants", description: "List who was granted read access to the credential's metadata", args: idArg,
-      async run(args) { output(args, await makeClient(args).listPgCredsAccess(String(args.id)), (v) => printTable(v as never, ["grantee_id", "username", "granted_at"])); },
+      async run(args) {
+        const c = makeClient(args);
+        output(args, await c.listPgCredsAccess(await accountRef(c, args.id)), (v) => printTable(v as never, ["grantee_id", "username", "granted_at"]));
+      },
     }),
     grant: leaf({
       name: "grant", description: "Let an account read the credential's metadata (never the password)", args: { ...idArg, ...granteeArg },
       async run(args) {
-        const r = await makeClient(args).grantPgCredsAccess(String(args.id), String(args.grantee));
+        const c = makeClient(args);
+        const r = await c.grantPgCredsAccess(await accountRef(c, args.id), await accountRef(c, args.grantee, "grantee"));
         output(args, r, () => console.log(`${args.grantee} may now read the metadata of ${args.id}'s credential`));
       },
     }),
     revoke: leaf({
       name: "revoke", description: "Withdraw a read grant", args: { ...idArg, ...granteeArg },
       async run(args) {
-        await makeClient(args).revokePgCredsAccess(String(args.id), String(args.grantee));
+        const c = makeClient(args);
+        await c.revokePgCredsAccess(await accountRef(c, args.id), await accountRef(c, args.grantee, "grantee"));
         if (!args.json) console.log(`grant for ${args.grantee} removed`);
       },
     }),

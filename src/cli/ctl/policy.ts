@@ -1,7 +1,7 @@
 /** `mcias ctl policy …`: ABAC rules (JSON from --file or stdin) and evaluation. */
 import { UsageError } from "../run";
 import type { CreatePolicyRuleRequest, EvaluateRequest, PolicyRule, UpdatePolicyRuleRequest } from "../../client/types";
-import { group, leaf, makeClient, output, printRecord, printTable, readJsonInput } from "./common";
+import { accountRef, group, leaf, makeClient, need, output, printRecord, printTable, readJsonInput } from "./common";
 
 const ruleId = { id: { type: "string", required: true, description: "Rule id (integer)" } } as const;
 const fileArg = { file: { type: "string", description: "JSON file (default: standard input)" } } as const;
@@ -62,10 +62,35 @@ export const policyGroup = group("policy",
       },
     }),
     evaluate: leaf({
-      name: "evaluate", description: "Evaluate {\"subject_id\",\"action\",\"resource\":{\"type\",\"id\"?}} from JSON (--file F or stdin)", args: fileArg,
+      name: "evaluate",
+      description: "Ask the engine for a decision: --subject, --action and --resource-type (and --resource-id), " +
+        "or {\"subject_id\",\"action\",\"resource\":{\"type\",\"id\"?}} as JSON (--file F or stdin)",
+      args: {
+        subject: { type: "string", description: "Subject account: id or username" },
+        action: { type: "string", description: "Action, e.g. pgcreds:read" },
+        "resource-type": { type: "string", description: "Resource type, e.g. account, pgcreds, token" },
+        "resource-id": { type: "string", description: "Resource id (an account's id or username; a token's jti)" },
+        ...fileArg,
+      },
       async run(args) {
-        const body = objectInput(await readJsonInput(args.file)) as unknown as EvaluateRequest;
-        output(args, await makeClient(args).evaluatePolicy(body), (v) => printRecord({ ...v }));
+        const c = makeClient(args);
+        let body: EvaluateRequest;
+        if (args.subject !== undefined || args.action !== undefined || args["resource-type"] !== undefined) {
+          const action = need(args, "action", "(with --subject)");
+          const type = need(args, "resource-type", "(with --subject)");
+          const rid = args["resource-id"] as string | undefined;
+          // An id passes through accountRef unchanged (a jti too); a name is looked up as an account.
+          const ridIsAccount = rid !== undefined && (type === "account" || type === "pgcreds" || type === "token");
+          body = {
+            subject_id: await accountRef(c, need(args, "subject", "(with --action)"), "subject"),
+            action,
+            resource: { type: type as EvaluateRequest["resource"]["type"], ...(rid !== undefined ? { id: ridIsAccount ? await accountRef(c, rid, "resource-id") : rid } : {}) },
+          };
+        } else {
+          body = objectInput(await readJsonInput(args.file)) as unknown as EvaluateRequest;
+          if (typeof body.subject_id === "string") body.subject_id = await accountRef(c, body.subject_id, "subject");
+        }
+        output(args, await c.evaluatePolicy(body), (v) => printRecord({ ...v }));
       },
     }),
   });

@@ -1,16 +1,18 @@
 /** `mcias ctl token …` and `mcias ctl delegate …`: service tokens and who may manage them. */
 import { ExitError, UsageError } from "../run";
-import { group, leaf, makeClient, output, printRecord, printTable, secret } from "./common";
+import { accountFlag, accountRef, group, leaf, makeClient, output, printRecord, printTable, secret } from "./common";
 
-const idArg = { id: { type: "string", required: true, description: "Account id (UUID)" } } as const;
+const idArg = { id: accountFlag() } as const;
+const granteeArg = { grantee: accountFlag("Grantee account") } as const;
 
 /** `mcias ctl token`: issue, revoke, list, validate. */
 export const tokenGroup = group("token",
-  "Issue, list, revoke and check tokens. Example: mcias ctl token issue --id 3f2a… (prints the new token once)", {
+  "Issue, list, revoke and check tokens. Example: mcias ctl token issue --id ci-bot (prints the new token once)", {
     issue: leaf({
       name: "issue", description: "Issue a system account's token (printed once); its previous token is revoked", args: idArg,
       async run(args) {
-        output(args, await makeClient(args).issueServiceToken(String(args.id)), (v) => printRecord({ token: v.token, jti: v.jti, expires_at: v.expires_at }));
+        const c = makeClient(args);
+        output(args, await c.issueServiceToken(await accountRef(c, args.id)), (v) => printRecord({ token: v.token, jti: v.jti, expires_at: v.expires_at }));
       },
     }),
     revoke: leaf({
@@ -23,7 +25,10 @@ export const tokenGroup = group("token",
     }),
     list: leaf({
       name: "list", description: "List an account's tokens (metadata only, never the tokens)", args: idArg,
-      async run(args) { output(args, await makeClient(args).listTokens(String(args.id)), (v) => printTable(v as never, ["jti", "issued_at", "expires_at", "revoked_at"])); },
+      async run(args) {
+        const c = makeClient(args);
+        output(args, await c.listTokens(await accountRef(c, args.id)), (v) => printTable(v as never, ["jti", "issued_at", "expires_at", "revoked_at"]));
+      },
     }),
     // Here --token is the token to check, not a credential: validation needs none.
     validate: leaf({
@@ -41,24 +46,29 @@ export const tokenGroup = group("token",
 
 /** `mcias ctl delegate`: list, grant, revoke. */
 export const delegateGroup = group("delegate",
-  "Let a human issue and revoke a system account's token (admin). Example: mcias ctl delegate grant --id <system id> --grantee <human id>", {
+  "Let a human issue and revoke a system account's token (admin). Example: mcias ctl delegate grant --id ci-bot --grantee alice", {
     list: leaf({
       name: "list", description: "List the system account's delegates", args: idArg,
-      async run(args) { output(args, await makeClient(args).listDelegates(String(args.id)), (v) => printTable(v as never, ["grantee_id", "username", "granted_at"])); },
+      async run(args) {
+        const c = makeClient(args);
+        output(args, await c.listDelegates(await accountRef(c, args.id)), (v) => printTable(v as never, ["grantee_id", "username", "granted_at"]));
+      },
     }),
     grant: leaf({
       name: "grant", description: "Make an account a delegate",
-      args: { ...idArg, grantee: { type: "string", required: true, description: "Grantee account id" } },
+      args: { ...idArg, ...granteeArg },
       async run(args) {
-        const r = await makeClient(args).grantDelegate(String(args.id), String(args.grantee));
+        const c = makeClient(args);
+        const r = await c.grantDelegate(await accountRef(c, args.id), await accountRef(c, args.grantee, "grantee"));
         output(args, r, () => console.log(`${args.grantee} may now manage the token of ${args.id}`));
       },
     }),
     revoke: leaf({
       name: "revoke", description: "Remove a delegate",
-      args: { ...idArg, grantee: { type: "string", required: true, description: "Grantee account id" } },
+      args: { ...idArg, ...granteeArg },
       async run(args) {
-        await makeClient(args).revokeDelegate(String(args.id), String(args.grantee));
+        const c = makeClient(args);
+        await c.revokeDelegate(await accountRef(c, args.id), await accountRef(c, args.grantee, "grantee"));
         if (!args.json) console.log(`delegate ${args.grantee} removed`);
       },
     }),

@@ -1,10 +1,10 @@
 import { defineCommand } from "citty";
 import type { AccountView } from "../../services/views";
+import { printRecord, printTable } from "../output";
 import { UsageError } from "../run";
 import { configArg, findAccount, secret, whoArgs, withDb } from "./context";
 
-const line = (a: AccountView) =>
-  [a.id, a.username, a.account_type, a.status, a.roles.join(",") || "-", a.totp_enabled ? "totp" : "-"].join("\t");
+const row = (a: AccountView) => ({ ...a, type: a.account_type, totp: a.totp_enabled ? "yes" : "no" });
 const json = { json: { type: "boolean", description: "JSON output (one object per line for lists)" } } as const;
 
 export const accountCommand = defineCommand({
@@ -14,10 +14,9 @@ export const accountCommand = defineCommand({
       meta: { name: "list", description: "List every account, deleted ones included (id, username, type, status, roles, totp)" },
       args: { ...configArg, ...json },
       run: ({ args }) => withDb(args.config, (c) => {
-        for (const row of c.store.accounts.list({ includeDeleted: true })) {
-          const a = c.services.accounts.get(c.ctx, row.id);
-          console.log(args.json ? JSON.stringify(a) : line(a));
-        }
+        const all = c.store.accounts.list({ includeDeleted: true }).map((row) => c.services.accounts.get(c.ctx, row.id));
+        if (args.json) for (const a of all) console.log(JSON.stringify(a));
+        else printTable(all.map(row), ["id", "username", "type", "status", "roles", "totp"]);
       }),
     }),
     get: defineCommand({
@@ -28,22 +27,31 @@ export const accountCommand = defineCommand({
       }),
     }),
     create: defineCommand({
-      meta: { name: "create", description: "Create an account; a human's password is prompted (or read from stdin)" },
+      meta: { name: "create", description: "Create an account; a human's password is prompted (or read from stdin) unless --no-password" },
       args: {
         ...configArg,
         username: { type: "string", required: true, description: "username" },
         type: { type: "enum", options: ["human", "system"], default: "human", description: "human | system" },
         email: { type: "string", description: "email address (humans only)" },
         "display-name": { type: "string", description: "display name (humans only)" },
+        password: { type: "boolean", default: true, description: "A human without a password (to be invited, or given one later with set-password)" },
+        ...json,
       },
       run: ({ args }) => withDb(args.config, async (c) => {
         const type = String(args.type) as "human" | "system";
-        const password = type === "human" ? await secret("New password: ", { confirm: true }) : undefined;
+        const password = type === "human" && args.password !== false ? await secret("New password: ", { confirm: true }) : undefined;
         const a = await c.services.accounts.create(c.ctx, {
           username: String(args.username), account_type: type, password,
           ...(args.email ? { email: String(args.email) } : {}), ...(args["display-name"] ? { display_name: String(args["display-name"]) } : {}),
         });
-        console.log(a.id);
+        if (args.json) console.log(JSON.stringify(a));
+        else {
+          printRecord({
+            id: a.id, username: a.username, type: a.account_type, status: a.status, roles: a.roles,
+            ...(a.email ? { email: a.email } : {}), ...(a.display_name ? { display_name: a.display_name } : {}),
+            ...(type === "human" && !password ? { password: "none (invite the account, or run mcias db account invite)" } : {}),
+          });
+        }
       }),
     }),
     "set-password": defineCommand({

@@ -1,8 +1,8 @@
 import { defineCommand } from "citty";
-import { parseDuration } from "../../config/duration";
 import type { AuditQuery } from "../../services/audit";
 import type { AuditEventView } from "../../services/views";
 import { ExitError, UsageError } from "../run";
+import { timeFlag as time } from "../time";
 import { configArg, resolveAccount, withDb, type DbContext } from "./context";
 
 const PAGE = 500;
@@ -21,15 +21,6 @@ function collect(c: DbContext, q: AuditQuery, max: number): AuditEventView[] {
     cursor = page.next_cursor;
   }
   return out.reverse();
-}
-
-/** `--since 24h` means 24 hours ago; an RFC 3339 time is passed through. */
-function time(v: string | undefined, name: string): string | undefined {
-  if (v === undefined) return undefined;
-  const ms = parseDuration(v);
-  if (ms !== null) return new Date(Date.now() - ms).toISOString();
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(Date.parse(v))) throw new UsageError(`--${name} must be an RFC 3339 time or a duration like 24h`);
-  return v;
 }
 
 function count(v: string | undefined, name: string, dflt: number): number {

@@ -33,8 +33,8 @@ export const configArg = {
 
 /** Every command naming one account accepts either flag. */
 export const whoArgs = {
-  id: { type: "string", description: "account id" },
-  username: { type: "string", description: "username (instead of --id)" },
+  id: { type: "string", description: "account: id or username" },
+  username: { type: "string", description: "username (same as --id with a username)" },
 } as const;
 
 export interface OpenOptions {
@@ -129,9 +129,9 @@ export function resolveAccount(c: DbContext, ref: string): string {
   }
 }
 
-/** Finds an account by --id or --username (deleted accounts included). */
+/** Finds an account by --id (an id or a username, SPEC §17) or --username (deleted accounts included). */
 export function findAccount(c: DbContext, args: { id?: string; username?: string }): AccountView {
-  if (!args.id && !args.username) throw new UsageError("pass --id ID or --username U");
+  if (!args.id && !args.username) throw new UsageError("pass --id ID-OR-USERNAME (or --username U)");
   if (args.id && args.username) throw new UsageError("pass --id or --username, not both");
   return c.services.accounts.get(c.ctx, resolveAccount(c, (args.id ?? args.username)!));
 }

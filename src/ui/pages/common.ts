@@ -9,5 +9,18 @@ export function auditTable(events: AuditEventView[], emptyMessage: string): Html
 <td>${e.actor ?? html`<span class="muted">—</span>`}</td>
 <td>${e.target_id && e.target ? html`<a href="/accounts/${e.target_id}">${e.target}</a>` : e.target ?? html`<span class="muted">—</span>`}</td>
 <td class="mono nowrap">${e.ip ?? ""}</td>
-<td>${Object.keys(e.details).length ? html`<code>${JSON.stringify(e.details)}</code>` : ""}</td></tr>`), emptyMessage, "Audit events", true);
+<td>${details(e.details)}</td></tr>`), emptyMessage, "Audit events", true);
+}
+
+/** Audit details as readable `key: value` lines (lists joined, nested values as compact JSON). */
+export function details(d: Record<string, unknown>): Html | string {
+  const entries = Object.entries(d);
+  if (entries.length === 0) return "";
+  const show = (v: unknown): string => {
+    if (v === null || v === undefined) return "—";
+    if (Array.isArray(v)) return v.length ? v.map(show).join(", ") : "none";
+    if (typeof v === "object") return JSON.stringify(v);
+    return String(v);
+  };
+  return html`<dl class="kv">${entries.map(([k, v]) => html`<dt>${k.replace(/_/g, " ")}</dt><dd>${show(v)}</dd>`)}</dl>`;
 }

@@ -1,7 +1,7 @@
 /** The dashboard: counts, recent events and vault state, as far as the caller may see. */
 import { html } from "../html";
 import { actionButton, badge } from "../layout";
-import { allowed } from "../nav";
+import { may } from "../nav";
 import { notice, type Route, type UiDeps } from "../routes";
 import { auditTable } from "./common";
 
@@ -13,7 +13,7 @@ export function dashboardRoutes({ s }: UiDeps): Route[] {
         const p = rc.principal;
         const me = s.auth.me(rc.ctx);
         const parts = [];
-        if (allowed(s, p, "accounts:read", { type: "account" })) {
+        if (may(s, p, "accounts:read", "account")) {
           const all = s.accounts.list(rc.ctx, {});
           const count = (f: (a: (typeof all)[number]) => boolean) => all.filter(f).length;
           parts.push(html`<section aria-labelledby="h-counts"><h2 id="h-counts">Accounts</h2><div class="grid">
@@ -29,11 +29,11 @@ export function dashboardRoutes({ s }: UiDeps): Route[] {
           parts.push(html`<section aria-labelledby="h-apps"><h2 id="h-apps">Your apps</h2><ul class="apps">
 ${apps.map((a) => html`<li><a href="${a.url}">${a.name}</a></li>`)}</ul></section>`);
         }
-        const canSeal = allowed(s, p, "vault:seal", { type: "vault" });
+        const canSeal = may(s, p, "vault:seal", "vault");
         parts.push(html`<section aria-labelledby="h-vault"><h2 id="h-vault">Vault</h2><div class="card">
 <p>State: ${s.vault.status().sealed ? badge("sealed", "off") : badge("unsealed", "ok")}</p>
 ${canSeal ? actionButton("/vault/seal", rc.csrf, "Seal the vault", { cls: "danger", confirm: "Seal the vault? Every request fails until someone unseals it." }) : ""}</div></section>`);
-        if (allowed(s, p, "audit:read", { type: "audit" })) {
+        if (may(s, p, "audit:read", "audit")) {
           const recent = s.auditQuery.query(rc.ctx, { limit: 10 });
           parts.push(html`<section aria-labelledby="h-recent"><h2 id="h-recent">Recent events</h2>${auditTable(recent.events, "No events yet.")}<p><a href="/audit">Full audit log</a></p></section>`);
         }

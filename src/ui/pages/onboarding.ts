@@ -15,7 +15,7 @@ import { AppError } from "../../errors";
 import type { AccountView } from "../../services/views";
 import { html, type Html } from "../html";
 import { actionButton, badge, field, postForm, secretBox, table, time } from "../layout";
-import { allowed } from "../nav";
+import { may } from "../nav";
 import { sessionCookie, type Rc } from "../http";
 import { str, type Route, type UiDeps } from "../routes";
 
@@ -219,9 +219,8 @@ ${codesBox(codes)}
 export function accountOnboardingSections(deps: UiDeps, rc: Rc, a: AccountView): Html {
   const { s } = deps;
   if (a.account_type !== "human" || a.status === "deleted") return html``;
-  const res = { type: "account" as const, id: a.id, owner_id: a.id, tags: a.tags };
-  const canInvite = a.status === "active" && allowed(s, rc.principal, "accounts:invite", res);
-  const canManageKeys = allowed(s, rc.principal, "webauthn:manage", res);
+  const canInvite = a.status === "active" && may(s, rc.principal, "accounts:invite", "account", a.id);
+  const canManageKeys = may(s, rc.principal, "webauthn:manage", "account", a.id);
   let creds: ReturnType<typeof s.webauthn.list> = [];
   if (canManageKeys) creds = s.webauthn.list(rc.ctx, a.id);
   return html`${canInvite ? html`<h2>Invite or reset link</h2><div class="card">

@@ -3,13 +3,13 @@
  * Postgres credentials and their access grants. Also the /pgcreds overview.
  */
 import { AppError } from "../../errors";
-import type { Resource } from "../../policy";
 import type { Ctx } from "../../services";
 import type { AccountView } from "../../services/views";
-import { html } from "../html";
+import { issuedTokenView, pgcredListView, pgcredView, serviceDetailView, serviceListView } from "../views/services";
+import type { FormError } from "../views/accounts";
+import { fieldError } from "../layout";
 import type { Rc } from "../http";
-import { actionButton, badge, field, postForm, secretBox, statusBadge, table, time } from "../layout";
-import { allowed } from "../nav";
+import { may } from "../nav";
 import { notice, str, type Route, type UiDeps } from "../routes";
 
 
@@ -27,59 +27,49 @@ export function serviceRoutes({ s }: UiDeps): Route[] {
     return s.serviceAccounts.listManageable(rc.ctx);
   }
 
-  function resourceOf(a: AccountView, type: Resource["type"]): Resource {
-    // The full facts (delegates, grantees) so a delegate sees the buttons it may use.
-    return s.authz.accountResourceById(a.id, type) ?? { type, id: a.id, owner_id: a.id, service: a.username, tags: a.tags };
+  /**
+   * Runs a detail-page form's action: done → back with the notice; refused (bad input,
+   * conflict, an unknown grantee) → the same page again, the reason beside the field
+   * (`fields` picks it by the message), the input kept.
+   */
+  async function refusedOr(rc: Rc, at: Omit<FormError, "message">, action: () => unknown, noticeKey: string, fields: Record<string, RegExp> = {}): Promise<Response> {
+    try {
+      await action();
+    } catch (e) {
+      if (!(e instanceof AppError) || !["bad_request", "conflict", "not_found"].includes(e.code)) throw e;
+      const a = s.accounts.get(rc.ctx, rc.params.id ?? "");
+      const found = fieldError(e.message, fields);
+      return rc.render(a.username, detail(rc, a, { ...at, field: found.field ?? at.field, message: found.message }), { current: "/services", status: e.status });
+    }
+    return done(rc, noticeKey);
   }
 
-  function detail(rc: Rc, a: AccountView) {
+  function detail(rc: Rc, a: AccountView, error?: FormError) {
     const base = `/services/${a.id}`;
     const p = rc.principal;
     const live = a.status === "active";
     const tryGet = <T>(f: () => T): T | null => {
       try { return f(); } catch (e) { if (e instanceof AppError && (e.code === "forbidden" || e.code === "not_found")) return null; throw e; }
     };
-    const tokens = tryGet(() => s.tokens.list(rc.ctx, a.id));
-    const delegates = allowed(s, p, "delegates:read", resourceOf(a, "account")) ? tryGet(() => s.serviceAccounts.listDelegates(rc.ctx, a.id)) : null;
-    const cred = s.pgcreds.list(rc.ctx).find((c) => c.account_id === a.id) ?? null;
-    const grants = allowed(s, p, "pgcreds:grant", resourceOf(a, "pgcreds")) ? tryGet(() => s.pgcreds.listGrants(rc.ctx, a.id)) : null;
-    const canWrite = allowed(s, p, "pgcreds:write", resourceOf(a, "pgcreds"));
-    const canAdminDelegates = allowed(s, p, "delegates:write", resourceOf(a, "account"));
-    return html`<p><a href="/services">← Service accounts</a></p>
-<h1>${a.username} ${statusBadge(a.status)}</h1>
-<div class="card"><dl class="props"><dt>ID</dt><dd class="mono">${a.id}</dd><dt>Created</dt><dd>${time(a.created_at)}</dd>
-<dt>Tags</dt><dd>${a.tags.length ? a.tags.map((t) => badge(t)) : html`<span class="muted">none</span>`}</dd></dl>
-${allowed(s, p, "accounts:update", resourceOf(a, "account")) ? html`<p><a href="/accounts/${a.id}">Account settings →</a></p>` : ""}</div>
-
-<h2 id="h-token">Token</h2><div class="card">
-<p>A service account holds one valid token at a time: issuing a new one revokes the previous one.</p>
-${live ? actionButton(`${base}/token`, rc.csrf, "Issue new token", { cls: "", confirm: "Issue a new token? The current one stops working at once." }) : html`<p class="muted">The account is not active.</p>`}
-</div>
-${tokens ? table(["JTI", "Issued", "Expires", "State", ""], tokens.map((t) => html`<tr><td class="mono">${t.jti}</td><td>${time(t.issued_at)}</td><td>${time(t.expires_at)}</td>
-<td>${t.revoked_at ? html`revoked ${time(t.revoked_at)}` : badge("valid", "ok")}</td>
-<td>${t.revoked_at ? "" : actionButton(`${base}/tokens/revoke`, rc.csrf, "Revoke", { hidden: { jti: t.jti }, confirm: "Revoke this token?" })}</td></tr>`), "No token issued yet.", "Tokens") : ""}
-
-${delegates ? html`<h2 id="h-delegates">Delegates</h2>
-<p class="muted">People allowed to issue and revoke this account's token.</p>
-${table(["Account", "Since", ""], delegates.map((d) => html`<tr><td>${d.username}</td><td>${time(d.granted_at)}</td>
-<td>${canAdminDelegates ? actionButton(`${base}/delegates/revoke`, rc.csrf, "Remove", { hidden: { grantee_id: d.grantee_id } }) : ""}</td></tr>`), "No delegates.", "Delegates")}
-${canAdminDelegates ? postForm(`${base}/delegates`, rc.csrf, html`${field({ name: "grantee", label: "Add delegate", hint: "username or id of a human account", required: true, id: "delegate-grantee", autocomplete: "off" })}<button type="submit">Add</button>`, { cls: "inline", label: "Add delegate" }) : ""}` : ""}
-
-<h2 id="h-pg">Postgres credentials</h2><div class="card">
-${cred ? html`<dl class="props"><dt>Host</dt><dd>${cred.host}:${cred.port}</dd><dt>Database</dt><dd>${cred.database}</dd><dt>User</dt><dd>${cred.username}</dd></dl>
-<p><a href="${base}/pgcreds">Show with password</a> <span class="hint">(audited)</span></p>` : html`<p class="empty">No Postgres credentials stored.</p>`}
-${canWrite ? html`<details${cred ? "" : html` open`}><summary>${cred ? "Replace credentials" : "Store credentials"}</summary>${postForm(`${base}/pgcreds`, rc.csrf, html`
-${field({ name: "host", label: "Host", required: true, value: cred?.host, id: "pg-host", autocomplete: "off" })}
-${field({ name: "port", label: "Port", type: "number", required: true, value: String(cred?.port ?? 5432), min: 1, max: 65535, id: "pg-port" })}
-${field({ name: "database", label: "Database", required: true, value: cred?.database, id: "pg-database", autocomplete: "off" })}
-${field({ name: "username", label: "Database user", required: true, value: cred?.username, id: "pg-username", autocomplete: "off" })}
-${field({ name: "password", label: "Database password", type: "password", required: true, id: "pg-password", autocomplete: "new-password", hint: "Stored encrypted under the master key." })}
-<div><button type="submit">Save credentials</button></div>`, { label: "Postgres credentials" })}</details>` : ""}</div>
-
-${grants ? html`<h3>Metadata access</h3><p class="muted">Accounts that may read the connection details (never the password).</p>
-${table(["Account", "Since", ""], grants.map((g) => html`<tr><td>${g.username}</td><td>${time(g.granted_at)}</td>
-<td>${actionButton(`${base}/pgcreds/access/revoke`, rc.csrf, "Revoke", { hidden: { grantee_id: g.grantee_id } })}</td></tr>`), "Nobody else has access.", "Access grants")}
-${postForm(`${base}/pgcreds/access`, rc.csrf, html`${field({ name: "grantee", label: "Grant access to", hint: "username or id", required: true, id: "grant-grantee", autocomplete: "off" })}<button type="submit">Grant</button>`, { cls: "inline", label: "Grant access" })}` : ""}`;
+    // One question per button and section, answered by the policy engine (nav.ts `may`).
+    const can = (action: Parameters<typeof may>[2], type: Parameters<typeof may>[3]) => may(s, p, action, type, a.id);
+    const tokens = can("tokens:read", "account") ? tryGet(() => s.tokens.list(rc.ctx, a.id)) : null;
+    const canIssue = live && can("tokens:issue", "token");
+    const canRevoke = can("tokens:revoke", "token");
+    const delegates = can("delegates:read", "account") ? tryGet(() => s.serviceAccounts.listDelegates(rc.ctx, a.id)) : null;
+    const canReadCred = can("pgcreds:read", "pgcreds") || can("pgcreds:read_metadata", "pgcreds");
+    const canReadPassword = can("pgcreds:read", "pgcreds");
+    const cred = canReadCred ? s.pgcreds.list(rc.ctx).find((c) => c.account_id === a.id) ?? null : null;
+    const grants = can("pgcreds:grant", "pgcreds") ? tryGet(() => s.pgcreds.listGrants(rc.ctx, a.id)) : null;
+    const canWrite = can("pgcreds:write", "pgcreds");
+    const canAdminDelegates = can("delegates:write", "account");
+    return serviceDetailView({
+      account: a, csrf: rc.csrf, tokens, delegates, grants, cred, error,
+      may: {
+        issue: canIssue, revoke: canRevoke, readCred: canReadCred, readPassword: canReadPassword, writeCred: canWrite,
+        adminDelegates: canAdminDelegates, settings: can("accounts:update", "account"),
+      },
+    });
   }
 
   return [
@@ -87,10 +77,7 @@ ${postForm(`${base}/pgcreds/access`, rc.csrf, html`${field({ name: "grantee", la
       method: "GET", path: "/services",
       handler: (rc) => {
         const rows = manageable(rc);
-        return rc.render("Service accounts", html`<h1>Service accounts</h1>
-${table(["Service", "Status", "Tags", "Created"], rows.map((a) => html`<tr><td><a href="/services/${a.id}">${a.username}</a></td><td>${statusBadge(a.status)}</td>
-<td>${a.tags.map((t) => badge(t))}</td><td>${time(a.created_at)}</td></tr>`), "No service accounts you can manage.", "Service accounts")}
-${allowed(s, rc.principal, "accounts:create", { type: "account" }) ? html`<p><a href="/accounts#h-new">Create a service account</a> (type “system”).</p>` : ""}`, { current: "/services", notice: notice(rc) });
+        return rc.render("Service accounts", serviceListView(rows, may(s, rc.principal, "accounts:create", "account")), { current: "/services", notice: notice(rc) });
       },
     },
     {
@@ -106,11 +93,22 @@ ${allowed(s, rc.principal, "accounts:create", { type: "account" }) ? html`<p><a 
       handler: async (rc) => {
         const t = await s.serviceAccounts.issueToken(rc.ctx, rc.params.id ?? "");
         const a = s.accounts.get(rc.ctx, rc.params.id ?? "");
-        return rc.render("New token", html`<h1>New token for ${a.username}</h1><div class="card">
-<p class="warning" role="status">Copy this token now. It is shown only once and cannot be retrieved later.</p>
-${secretBox("issued-token", "Token", t.token)}
-<dl class="props"><dt>JTI</dt><dd class="mono">${t.jti}</dd><dt>Expires</dt><dd>${time(t.expires_at)}</dd></dl>
-<p><a href="/services/${a.id}">Done</a></p></div>`, { current: "/services" });
+        const dl = s.tokenHandoff.offer(rc.ctx, t, { id: a.id, username: a.username });
+        return rc.render("New token", issuedTokenView(a, t, dl), { current: "/services" });
+      },
+    },
+    {
+      // The one-time download offered beside the copy button (issue 13 defect 9).
+      method: "GET", path: "/token/download/:nonce",
+      handler: (rc) => {
+        const { token, filename } = s.tokenHandoff.take(rc.ctx, rc.params.nonce ?? "");
+        const headers = new Headers({
+          "content-type": "text/plain; charset=utf-8",
+          "content-disposition": `attachment; filename="${filename.replace(/[^a-z0-9._-]/g, "_")}"`,
+          "cache-control": "no-store",
+        });
+        for (const c of rc.cookies) headers.append("set-cookie", c);
+        return new Response(`${token}\n`, { headers });
       },
     },
     {
@@ -123,8 +121,9 @@ ${secretBox("issued-token", "Token", t.token)}
     {
       method: "POST", path: "/services/:id/delegates", opts: { back },
       handler: (rc) => {
-        s.serviceAccounts.grantDelegate(rc.ctx, rc.params.id ?? "", granteeId(rc.ctx, str(rc.form, "grantee")));
-        return done(rc, "delegate_added");
+        const g = str(rc.form, "grantee");
+        return refusedOr(rc, { field: "delegate-grantee", values: { "delegate-grantee": g } },
+          () => s.serviceAccounts.grantDelegate(rc.ctx, rc.params.id ?? "", granteeId(rc.ctx, g)), "delegate_added");
       },
     },
     {
@@ -139,27 +138,26 @@ ${secretBox("issued-token", "Token", t.token)}
       handler: (rc) => {
         const id = rc.params.id ?? "";
         const c = s.pgcreds.get(rc.ctx, id);
-        return rc.render("Postgres credentials", html`<p><a href="/services/${id}">← Back</a></p><h1>Postgres credentials</h1><div class="card">
-<dl class="props"><dt>Host</dt><dd>${c.host}</dd><dt>Port</dt><dd>${c.port}</dd><dt>Database</dt><dd>${c.database}</dd><dt>User</dt><dd>${c.username}</dd></dl>
-${c.password !== undefined ? secretBox("pg-secret", "Password", c.password) : html`<p class="muted">You may read the connection details but not the password.</p>`}</div>`, { current: "/pgcreds" });
+        return rc.render("Postgres credentials", pgcredView(id, c), { current: "/pgcreds" });
       },
     },
     {
       method: "POST", path: "/services/:id/pgcreds", opts: { back },
       handler: (rc) => {
         const port = Number(str(rc.form, "port"));
-        s.pgcreds.set(rc.ctx, rc.params.id ?? "", {
-          host: str(rc.form, "host"), port: Number.isInteger(port) ? port : -1, database: str(rc.form, "database"),
-          username: str(rc.form, "username"), password: rc.form.get("password") ?? "",
-        });
-        return done(rc, "pgcreds_saved");
+        const values = { "pg-host": str(rc.form, "host"), "pg-port": str(rc.form, "port"), "pg-database": str(rc.form, "database"), "pg-username": str(rc.form, "username") };
+        return refusedOr(rc, { field: "pg-host", values }, () => s.pgcreds.set(rc.ctx, rc.params.id ?? "", {
+          host: values["pg-host"], port: Number.isInteger(port) ? port : -1, database: values["pg-database"],
+          username: values["pg-username"], password: rc.form.get("password") ?? "",
+        }), "pgcreds_saved", { "pg-port": /port/i, "pg-database": /database/i, "pg-username": /user/i, "pg-password": /password/i, "pg-host": /host/i });
       },
     },
     {
       method: "POST", path: "/services/:id/pgcreds/access", opts: { back },
       handler: (rc) => {
-        s.pgcreds.grant(rc.ctx, rc.params.id ?? "", granteeId(rc.ctx, str(rc.form, "grantee")));
-        return done(rc, "grant_added");
+        const g = str(rc.form, "grantee");
+        return refusedOr(rc, { field: "grant-grantee", values: { "grant-grantee": g } },
+          () => s.pgcreds.grant(rc.ctx, rc.params.id ?? "", granteeId(rc.ctx, g)), "grant_added");
       },
     },
     {
@@ -173,10 +171,7 @@ ${c.password !== undefined ? secretBox("pg-secret", "Password", c.password) : ht
       method: "GET", path: "/pgcreds",
       handler: (rc) => {
         const rows = s.pgcreds.list(rc.ctx);
-        return rc.render("Postgres credentials", html`<h1>Postgres credentials</h1>
-<p class="muted">Every credential you may read. Passwords are shown only on a credential's own page, to readers allowed to see them.</p>
-${table(["Service", "Host", "Database", "User", ""], rows.map((c) => html`<tr><td>${c.service}</td><td>${c.host}:${c.port}</td><td>${c.database}</td><td>${c.username}</td>
-<td><a href="/services/${c.account_id}/pgcreds">Open</a></td></tr>`), "No Postgres credentials you can read.", "Postgres credentials")}`, { current: "/pgcreds", notice: notice(rc) });
+        return rc.render("Postgres credentials", pgcredListView(rows), { current: "/pgcreds", notice: notice(rc) });
       },
     },
   ];

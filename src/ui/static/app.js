@@ -29,8 +29,23 @@
       ev.stopImmediatePropagation();
     }
   }, true);
+  // The phone menu: a button opens and closes the nav (hidden by CSS only once this runs).
+  document.documentElement.classList.add("js-nav");
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target instanceof Element ? ev.target.closest(".nav-toggle") : null;
+    if (!btn) return;
+    var nav = document.getElementById(btn.getAttribute("aria-controls"));
+    var header = btn.closest("header");
+    if (!nav) return;
+    var open = !nav.classList.contains("open");
+    nav.classList.toggle("open", open);
+    if (header) header.classList.toggle("open", open);
+    btn.setAttribute("aria-expanded", open ? "true" : "false");
+  });
   // Copy buttons only make sense with JavaScript; reveal them now.
-  function reveal() { document.querySelectorAll("[data-copy][hidden]").forEach(function (b) { b.hidden = false; }); }
+  function reveal() {
+    document.querySelectorAll("[data-copy][hidden], .nav-toggle[hidden]").forEach(function (b) { b.hidden = false; });
+  }
   document.addEventListener("DOMContentLoaded", reveal);
   document.addEventListener("htmx:afterSettle", reveal);
 })();
