@@ -14,6 +14,7 @@ import { createStore, migrate, openDatabase, type Store } from "./store";
 import { createVault } from "./vault/vault";
 import type { Telemetry } from "./metrics/telemetry";
 import { createUi } from "./ui";
+import { createOidc, OIDC_ROUTE_TEMPLATES } from "./oidc";
 import { createTelemetry } from "./metrics/telemetry";
 import { createRouteMatcher } from "./http/routeTemplate";
 import { withRequestInfo, type RequestInfo } from "./http/requestInfo";
@@ -118,13 +119,18 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const root = new Elysia({ normalize: false })
     .use(createApi(services, limiters, log))
     .use(createUi(services, limiters, log, shared?.csrfKey));
-  const routeOf = createRouteMatcher(root.routes);
+  const routeOf = createRouteMatcher([...root.routes, ...OIDC_ROUTE_TEMPLATES]);
+  // The OIDC provider (a node/Koa app) is dispatched before Elysia: its paths are its own.
+  const oidc = createOidc(services, log);
   return {
     services,
     store,
     limiters,
     log,
-    handle: (req, info) => root.handle(withRequestInfo(req, info ?? { ip: null })),
+    handle: (req, info) => {
+      const r = withRequestInfo(req, info ?? { ip: null });
+      return oidc.matches(new URL(r.url).pathname) ? oidc.handle(r) : root.handle(r);
+    },
     routeOf,
     observe: (route, method, status, seconds) => telemetry.request(route, method, status, seconds),
     metrics: expose,

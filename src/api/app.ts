@@ -16,6 +16,7 @@ import { accountRoutes } from "./routes/accounts";
 import { auditRoutes } from "./routes/audit";
 import { authRoutes } from "./routes/auth";
 import { pgcredRoutes } from "./routes/pgcreds";
+import { oidcRoutes } from "./routes/oidc";
 import { policyRoutes } from "./routes/policy";
 import { serviceAccountRoutes } from "./routes/serviceAccounts";
 import { systemRoutes } from "./routes/system";
@@ -45,6 +46,7 @@ export function createApi(s: Services, limiters: Limiters, log: Logger) {
     .use(pgcredRoutes(s))
     .use(auditRoutes(s))
     .use(policyRoutes(s))
+    .use(oidcRoutes(s))
     .use(onboardingRoutes(s, limiters))
     .use(forwardAuthRoutes(s));
 }

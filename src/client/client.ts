@@ -12,6 +12,7 @@ import type {
   PgCreds, PgCredsGrant, PgCredsSummary, PolicyRule, SetPgCredsRequest, TokenInfo,
   TokenResponse, TotpEnrollment, UpdateAccountRequest, UpdatePolicyRuleRequest,
   ValidateResponse, VaultStatus, InviteLink, RecoveryCodes, WebauthnCredential,
+  OidcClient, CreateOidcClientRequest, UpdateOidcClientRequest, OidcClientWithSecret, OidcGrant,
 } from "./types";
 
 /** How to reach the server. */
@@ -298,6 +299,25 @@ export class McIasClient {
   deletePolicyRule(id: number): Promise<void> { return this.request("DELETE", `/v1/policy/rules/${id}`); }
   /** `POST /v1/policy/evaluate`: what the engine would decide. */
   evaluatePolicy(req: EvaluateRequest): Promise<EvaluateResponse> { return this.request("POST", "/v1/policy/evaluate", { body: req }); }
+
+  // ---- OpenID Connect clients (admin) and own grants ---------------------------------
+
+  /** `POST /v1/oidc/clients`: the client_secret is in this answer only. */
+  createOidcClient(body: CreateOidcClientRequest): Promise<OidcClientWithSecret> { return this.request("POST", "/v1/oidc/clients", { body }); }
+  /** `GET /v1/oidc/clients`. */
+  listOidcClients(): Promise<OidcClient[]> { return this.request("GET", "/v1/oidc/clients"); }
+  /** `GET /v1/oidc/clients/{id}`. */
+  getOidcClient(id: string): Promise<OidcClient> { return this.request("GET", `/v1/oidc/clients/${seg(id)}`); }
+  /** `PATCH /v1/oidc/clients/{id}`. */
+  updateOidcClient(id: string, patch: UpdateOidcClientRequest): Promise<OidcClient> { return this.request("PATCH", `/v1/oidc/clients/${seg(id)}`, { body: patch }); }
+  /** `DELETE /v1/oidc/clients/{id}`: also ends its sessions, grants and tokens. */
+  deleteOidcClient(id: string): Promise<void> { return this.request("DELETE", `/v1/oidc/clients/${seg(id)}`); }
+  /** `POST /v1/oidc/clients/{id}/secret`: a new secret, shown once. */
+  rotateOidcClientSecret(id: string): Promise<OidcClientWithSecret> { return this.request("POST", `/v1/oidc/clients/${seg(id)}/secret`); }
+  /** `GET /v1/oidc/grants`: the applications the caller signed in to. */
+  listOwnOidcGrants(): Promise<OidcGrant[]> { return this.request("GET", "/v1/oidc/grants"); }
+  /** `DELETE /v1/oidc/grants/{id}`. */
+  revokeOwnOidcGrant(grantId: string): Promise<void> { return this.request("DELETE", `/v1/oidc/grants/${seg(grantId)}`); }
 
   // ---- audit --------------------------------------------------------------------
 

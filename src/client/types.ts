@@ -204,3 +204,36 @@ export interface AuditEvent {
 }
 /** One page of `GET /v1/audit`, newest first; pass `next_cursor` for the next page. */
 export interface AuditPage { events: AuditEvent[]; next_cursor: string | null }
+
+// ---- OpenID Connect (SPEC §16) -----------------------------------------------------
+
+export type IdTokenAlg = "EdDSA" | "RS256" | "ES256";
+
+/** A relying party registered with MCIAS's OIDC provider (never carries the secret). */
+export interface OidcClient {
+  id: string;
+  name: string;
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  public: boolean;
+  allowed_roles: string[];
+  id_token_alg: IdTokenAlg;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CreateOidcClientRequest {
+  name: string;
+  redirect_uris: string[];
+  post_logout_redirect_uris?: string[];
+  public?: boolean;
+  allowed_roles?: string[];
+  id_token_alg?: IdTokenAlg;
+}
+
+export type UpdateOidcClientRequest = Partial<Omit<CreateOidcClientRequest, "public">>;
+
+/** The answer to a create or secret rotation: the secret appears here only. */
+export interface OidcClientWithSecret { client: OidcClient; client_secret: string | null }
+
+export interface OidcGrant { grant_id: string; client_id: string; client_name: string; created_at: string | null; expires_at: string | null }

@@ -39,6 +39,14 @@ export interface Config {
     validate: Bucket;
     unseal: Bucket;
   };
+  /** OpenID Connect provider lifetimes (SPEC §16); every key optional. */
+  oidc: {
+    codeTtlMs: number;
+    accessTokenTtlMs: number;
+    idTokenTtlMs: number;
+    refreshTokenTtlMs: number;
+    sessionTtlMs: number;
+  };
   /** SPEC §16: the portal session and the apps behind forward-auth. */
   sso: {
     /** Parent domain for the console session cookie (".example.com"); absent = host-only cookie. */

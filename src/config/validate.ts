@@ -23,6 +23,7 @@ const SECTIONS: Record<string, readonly string[]> = {
   argon2: ["time", "memory"],
   lockout: ["max_failures", "window", "duration"],
   master_key: ["passphrase_env", "keyfile"],
+  oidc: ["code_ttl", "access_token_ttl", "id_token_ttl", "refresh_token_ttl", "session_ttl"],
   accounts: ["invite_ttl"],
   webauthn: ["rp_id", "rp_name", "origins"],
   sso: ["cookie_domain", "portal_url", "apps"],
@@ -177,6 +178,7 @@ export function validateConfig(doc: Table, baseDir: string, source: string): Con
     throw new ConfigError(`master_key.passphrase_env: "${passphraseEnv}" is not an environment variable name`);
   }
 
+  const oidc = validateOidc(section(doc, "oidc"));
   const accounts = section(doc, "accounts");
   const inviteTtlMs = accounts.duration("invite_ttl", "72h");
   if (inviteTtlMs < 1_000) throw new ConfigError("accounts.invite_ttl: must be at least 1s");
@@ -224,9 +226,27 @@ export function validateConfig(doc: Table, baseDir: string, source: string): Con
       validate: bucket("validate", 1000, 2000),
       unseal: bucket("unseal", 3, 5),
     },
+    oidc,
     sso,
     source,
     dev: false,
+  };
+}
+
+/** [oidc]: lifetimes of the OpenID Connect provider's artifacts (SPEC §16). */
+function validateOidc(o: Section): Config["oidc"] {
+  const bounded = (k: string, fallback: string, minMs: number, maxMs: number): number => {
+    const ms = o.duration(k, fallback);
+    if (ms < minMs || ms > maxMs) throw new ConfigError(`${o.key(k)}: must be between ${minMs / 1000}s and ${maxMs / 3_600_000}h`);
+    return ms;
+  };
+  const H = 3_600_000;
+  return {
+    codeTtlMs: bounded("code_ttl", "60s", 1000, 10 * 60_000),
+    accessTokenTtlMs: bounded("access_token_ttl", "1h", 60_000, 24 * H),
+    idTokenTtlMs: bounded("id_token_ttl", "1h", 60_000, 24 * H),
+    refreshTokenTtlMs: bounded("refresh_token_ttl", "720h", 60_000, 8760 * H),
+    sessionTtlMs: bounded("session_ttl", "720h", 60_000, 8760 * H),
   };
 }
 

@@ -25,6 +25,8 @@ export const ACTIONS = [
   "totp:enroll",
   "password:change",
   "vault:seal",
+  "oidc_clients:read",
+  "oidc_clients:write",
   // SPEC §15 (issue 20): invite/reset links; passkeys and security keys (own, or any account's for an admin).
   "accounts:invite",
   "webauthn:manage",
@@ -34,7 +36,7 @@ export const ACTIONS = [
 
 export type Action = (typeof ACTIONS)[number];
 
-export const RESOURCE_TYPES = ["account", "token", "pgcreds", "audit", "policy", "vault", "app"] as const;
+export const RESOURCE_TYPES = ["account", "token", "pgcreds", "audit", "policy", "vault", "app", "oidc_client"] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 export function isAction(s: string): s is Action {

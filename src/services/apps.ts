@@ -24,6 +24,32 @@ export function findApp(apps: readonly SsoApp[], host: string, path: string): Ss
   return best;
 }
 
+/**
+ * The readings of a request path that the servers behind a proxy differ on: as sent;
+ * with encoded `/`, `\`, `.` and `;` decoded, `;params` dropped, repeated slashes
+ * collapsed and dot segments resolved (what many frameworks route on); and both
+ * case-folded (case-insensitive routers). Forward-auth decides a path under every
+ * reading and allows only if all allow, so `//admin`, `/Admin`, `/admin;x` or
+ * `/x/..%2fadmin` cannot slip past an `/admin` entry — in either direction.
+ */
+export function pathReadings(path: string): string[] {
+  const decoded = path.replace(/%2f|%5c/gi, "/").replace(/%2e/gi, ".").replace(/%3b/gi, ";").replaceAll("\\", "/");
+  const out: string[] = [];
+  for (const seg of decoded.split("/")) {
+    const s = seg.split(";")[0]!;
+    if (s === "" || s === ".") continue;
+    if (s === "..") out.pop();
+    else out.push(s);
+  }
+  const normal = `/${out.join("/")}${decoded.endsWith("/") && out.length ? "/" : ""}`;
+  return [...new Set([path, normal, path.toLowerCase(), normal.toLowerCase()])];
+}
+
+/** The entries covering `path` under each of its readings (null where a reading finds none). */
+export function findAppsForPath(apps: readonly SsoApp[], host: string, path: string): Array<SsoApp | null> {
+  return pathReadings(path).map((p) => findApp(apps, host, p));
+}
+
 export function appResource(app: SsoApp): Resource {
   return { type: "app", id: app.host, service: app.host, app_roles: app.roles };
 }

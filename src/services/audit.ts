@@ -20,6 +20,9 @@ export const AUDIT_EVENT_TYPES = [
   "vault_unsealed",
   // Beyond SPEC §7's list: a failed unseal is worth a row of its own.
   "vault_unseal_failed",
+  // OpenID Connect provider (SPEC §16, src/services/oidc.ts).
+  "oidc_client_created", "oidc_client_updated", "oidc_client_deleted", "oidc_client_secret_rotated",
+  "oidc_login", "oidc_login_refused", "oidc_grant_revoked",
   // SPEC §15 (issue 20): onboarding.
   "invite_created", "invite_accepted", "webauthn_registered", "webauthn_removed", "webauthn_renamed",
   "recovery_code_used", "recovery_codes_regenerated",

@@ -8,6 +8,7 @@ import { createAuthService } from "./auth";
 import { createAuthz } from "./authz";
 import type { ServiceDeps } from "./deps";
 import { createMaintenanceService } from "./maintenance";
+import { createOidcService } from "./oidc";
 import { createPolicyService } from "./policy";
 import { createPgCredService } from "./pgcreds";
 import { createPolicyCache } from "./policyCache";
@@ -32,13 +33,14 @@ export function createServices(deps: ServiceDeps) {
   const serviceAccounts = createServiceAccountService(deps, audit, authz, tokens);
   const pgcreds = createPgCredService(deps, audit, authz);
   const policy = createPolicyService(deps, audit, authz, policyCache);
+  const oidc = createOidcService(deps, audit, authz);
   const invites = createInviteService(deps, audit, authz, tokens);
   const webauthn = createWebauthnService(deps, audit, authz, tokens, auth.stepUp);
   const tokenHandoff = createTokenHandoff(deps, audit);
   const sso = createSsoService(deps, audit, authz, tokens);
   // Services only: a face never receives the store, the vault or the clock (it asks a
   // service). id distinguishes this wiring from another in the same process (Elysia plugin dedup).
-  return { id: crypto.randomUUID(), authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds, maintenance, sso, invites, webauthn, tokenHandoff };
+  return { id: crypto.randomUUID(), authz, audit, tokens, auth, accounts, auditQuery, vault, policy, serviceAccounts, pgcreds, maintenance, sso, invites, webauthn, tokenHandoff, oidc };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -16,6 +16,7 @@ import { KeyfileError, readKeyfile } from "../vault/masterKey";
 import type { AccountService } from "./accounts";
 import type { AuditService } from "./audit";
 import { totpAad } from "./auth";
+import { clientSecretAad, oidcKeyAad } from "./oidc";
 import { iso, type ServiceDeps } from "./deps";
 import { type Ctx } from "./principal";
 import { pgcredAad } from "./pgcreds";
@@ -85,7 +86,9 @@ export function createMaintenanceService(deps: ServiceDeps, audit: AuditService,
       return store.tx(() => {
         const cutoff = now();
         const n = store.tokens.pruneExpired(cutoff);
-        if (n) audit.record(ctx, "tokens_pruned", null, { deleted: n, expired_before: cutoff });
+        // Expired OpenID Connect rows (codes, tokens, sessions, grants) go too; they are already refused.
+        const oidcRows = store.oidc.payloads.pruneExpired(clock.now());
+        if (n || oidcRows) audit.record(ctx, "tokens_pruned", null, { deleted: n, expired_before: cutoff, oidc_rows: oidcRows });
         return n;
       });
     },
@@ -203,6 +206,11 @@ export function createMaintenanceService(deps: ServiceDeps, audit: AuditService,
           for (const c of creds) {
             store.pgcreds.setPasswordEnc(c.account_id, move(c.password_enc, pgcredAad(c.account_id), `the Postgres password of account ${c.account_id}`));
           }
+          // OpenID Connect signing/cookie keys and client secrets (migration 0004).
+          const oidcKeys = store.oidc.keys.list();
+          for (const k of oidcKeys) store.oidc.keys.setPrivate(k.kid, move(k.private_enc, oidcKeyAad(k.kid), `the OIDC key ${k.kid}`));
+          const oidcSecrets = store.oidc.clients.secrets();
+          for (const c of oidcSecrets) store.oidc.clients.setSecret(c.id, move(c.secret_enc, clientSecretAad(c.id), `the secret of OIDC client ${c.id}`));
           if (kdf) store.serverConfig.setKdf(kdf.salt, kdf.params, t);
           else store.maintenance.clearKdf(t);
 
@@ -215,10 +223,12 @@ export function createMaintenanceService(deps: ServiceDeps, audit: AuditService,
             if (r.totp_pending_enc) open(newKey, r.totp_pending_enc, totpAad(r.id)).fill(0);
           }
           for (const c of store.pgcreds.all()) open(newKey, c.password_enc, pgcredAad(c.account_id)).fill(0);
+          for (const k of store.oidc.keys.list()) open(newKey, k.private_enc, oidcKeyAad(k.kid)).fill(0);
+          for (const c of store.oidc.clients.secrets()) open(newKey, c.secret_enc, clientSecretAad(c.id)).fill(0);
 
           const kid = (JSON.parse(cfg.signing_key_jwk) as { kid: string }).kid;
           const result: RekeyResult = { kid, totp_secrets: totp, pgcreds: creds.length, to: target.kind };
-          audit.record(ctx, "master_key_rotated", null, { to: target.kind, kid, totp_secrets: totp, pgcreds: creds.length });
+          audit.record(ctx, "master_key_rotated", null, { to: target.kind, kid, totp_secrets: totp, pgcreds: creds.length, oidc_keys: oidcKeys.length, oidc_client_secrets: oidcSecrets.length });
           return result;
         });
       } finally {

@@ -8,9 +8,10 @@
  * only write is the audit row of a denial.
  */
 import { AppError } from "../errors";
+import type { AccountRow } from "../store/accounts";
 import type { AuditService } from "./audit";
 import type { Authz } from "./authz";
-import { appResource, findApp } from "./apps";
+import { appResource, findApp, findAppsForPath } from "./apps";
 import type { Ctx, Principal, ServiceDeps } from "./context";
 import type { createTokenService } from "./tokens";
 
@@ -30,7 +31,7 @@ export interface ForwardAuthRequest {
 export type ForwardAuthAnswer =
   | { status: 200; headers: Record<string, string> }
   | { status: 302 | 401; location?: string }
-  | { status: 403 };
+  | { status: 403; who?: string; portal?: string };
 
 export interface AppLink { name: string; url: string }
 
@@ -58,14 +59,14 @@ export function createSsoService(deps: ServiceDeps, audit: AuditService, authz: 
     return `${sso.portalUrl}/login?rd=${encodeURIComponent(original.href)}`;
   }
 
-  function identityHeaders(p: Principal): Record<string, string> {
-    const row = store.accounts.get(p.id) as (ReturnType<typeof store.accounts.get> & { email?: string | null; display_name?: string | null }) | undefined;
+  /** `account` is the row the token check read (no lookup here): display name and email of SPEC §15. */
+  function identityHeaders(p: Principal, account: Readonly<AccountRow>): Record<string, string> {
     // Header values must be one line of visible ASCII-safe text: usernames and roles are; names and emails are checked.
     const clean = (v: string | null | undefined) => (v && /^[\x20-\x7e]{1,256}$/.test(v) ? v : "");
     return {
       "Remote-User": p.username,
-      "Remote-Name": clean(row?.display_name) || p.username,
-      "Remote-Email": clean(row?.email),
+      "Remote-Name": clean(account.display_name) || p.username,
+      "Remote-Email": clean(account.email),
       "Remote-Groups": p.roles.join(","),
     };
   }
@@ -75,16 +76,24 @@ export function createSsoService(deps: ServiceDeps, audit: AuditService, authz: 
 
     async forwardAuth(req: ForwardAuthRequest): Promise<ForwardAuthAnswer> {
       if (!req.original) throw new AppError("bad_request", "forward-auth needs X-Forwarded-Host and X-Forwarded-Uri (or X-Original-URL) from a proxy listed in server.trusted_proxies");
-      const app = findApp(sso.apps, req.original.hostname.toLowerCase(), req.original.pathname);
+      // Every reading of the path (apps.ts pathReadings) must name an app entry, and the
+      // decision below must allow each distinct one; `app` is the entry as sent.
+      const entries = findAppsForPath(sso.apps, req.original.hostname.toLowerCase(), req.original.pathname);
+      const app = entries.find((e) => e !== null) ?? null;
       let principal: Principal | null = null;
+      let account: Readonly<AccountRow> | null = null;
       if (req.token) {
         try {
-          principal = await tokens.authenticate(req.token);
+          ({ principal, account } = await tokens.authenticateWithAccount(req.token));
         } catch (e) {
           if (e instanceof AppError && e.code === "vault_sealed") throw e;
           principal = null;
         }
       }
+      // A token minted for an audience (SPEC §18) opens only the app of that name: a
+      // token a friend handed to one app cannot be replayed at another. The console
+      // session (no aud) opens every app its holder may open.
+      if (principal?.audience !== undefined && principal.audience !== app?.host) principal = null;
       if (!principal) {
         // No app is behind an unknown host: nothing to sign in for.
         if (!app) return { status: 403 };
@@ -93,16 +102,21 @@ export function createSsoService(deps: ServiceDeps, audit: AuditService, authz: 
         return req.nginx ? { status: 401, location } : { status: 302, location };
       }
       const ctx: Ctx = { ip: req.ip, principal };
-      const resource = app ? appResource(app) : null;
-      const d = resource ? authz.decide(principal, "apps:access", resource) : null;
+      let d: ReturnType<typeof authz.decide> | null = null;
+      for (const e of app && entries.every((x) => x !== null) ? new Set(entries) : [null]) {
+        d = e ? authz.decide(principal, "apps:access", appResource(e)) : null;
+        if (!d || d.effect !== "allow") break;
+      }
       if (!d || d.effect !== "allow") {
         store.tx(() => audit.record(ctx, "policy_deny", null, {
           action: "apps:access", resource_type: "app", app: app?.host ?? req.original!.hostname.toLowerCase().slice(0, 253),
           rule_id: d?.rule?.id ?? null,
         }));
-        return { status: 403 };
+        // Who is signed in and where the dashboard is, for the page a browser is shown
+        // (Caddy and Traefik pass this answer's body on; nginx shows its own).
+        return { status: 403, who: principal.username, portal: sso.portalUrl };
       }
-      return { status: 200, headers: identityHeaders(principal) };
+      return { status: 200, headers: identityHeaders(principal, account!) };
     },
 
     /** The apps `p` may open, for the dashboard (one link per host). */

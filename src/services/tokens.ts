@@ -90,7 +90,7 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService, authz
   }
 
   /** Verifies a token completely; returns the live principal or throws TokenRejected. */
-  async function verify(token: string): Promise<{ claims: TokenClaims; principal: Principal }> {
+  async function verify(token: string): Promise<{ claims: TokenClaims; principal: Principal; account: Readonly<AccountRow> }> {
     const pub = vault.publicKey();
     const jwk = vault.publicJwk();
     if (!pub || !jwk) throw new AppError("vault_sealed");
@@ -120,6 +120,7 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService, authz
     let tags: string[] | undefined;
     return {
       claims,
+      account: acct,
       principal: {
         id: acct.id, username: acct.username, account_type: acct.account_type, status: acct.status,
         roles, get tags() { return (tags ??= store.accounts.tags(acct.id)); },
@@ -154,6 +155,21 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService, authz
     async authenticate(token: string): Promise<Principal> {
       try {
         return (await verify(token)).principal;
+      } catch (e) {
+        if (e instanceof AppError && e.code === "vault_sealed") throw e;
+        throw new AppError("unauthorized", "invalid or expired token");
+      }
+    },
+
+    /**
+     * Like authenticate, also handing back the account row the check already read (from
+     * the live-state cache): forward-auth's identity headers need its profile fields on
+     * every request of every app without another lookup.
+     */
+    async authenticateWithAccount(token: string): Promise<{ principal: Principal; account: Readonly<AccountRow> }> {
+      try {
+        const { principal, account } = await verify(token);
+        return { principal, account };
       } catch (e) {
         if (e instanceof AppError && e.code === "vault_sealed") throw e;
         throw new AppError("unauthorized", "invalid or expired token");

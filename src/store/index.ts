@@ -7,6 +7,7 @@ import { createAccountRepo } from "./accounts";
 import { createAuditRepo } from "./audit";
 import { createDelegateRepo, createPgAccessRepo } from "./delegates";
 import { createMaintenanceRepo } from "./maintenance";
+import { createOidcRepo } from "./oidc";
 import { createPgCredRepo } from "./pgcreds";
 import { createPolicyRuleRepo } from "./policyRules";
 import { createServerConfigRepo } from "./serverConfig";
@@ -26,6 +27,7 @@ export function createStore(db: Database) {
     pgcreds: createPgCredRepo(db),
     policyRules: createPolicyRuleRepo(db),
     maintenance: createMaintenanceRepo(db),
+    oidc: createOidcRepo(db),
     invites: createInviteRepo(db),
     webauthn: createWebauthnRepo(db),
     recoveryCodes: createRecoveryCodeRepo(db),

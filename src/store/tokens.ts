@@ -32,6 +32,9 @@ export function createTokenRepo(db: Database) {
       ).all(accountId, exceptJti ?? "");
       db.run("UPDATE tokens SET revoked_at = ?, revoke_reason = ? WHERE account_id = ? AND revoked_at IS NULL AND jti != ?",
         [now, reason, accountId, exceptJti ?? ""]);
+      // The account's OpenID Connect sessions, grants, codes and refresh tokens end with its
+      // MCIAS tokens (SPEC §16), on every path that revokes them (server and mcias db alike).
+      db.run("DELETE FROM oidc_payloads WHERE account_id = ?", [accountId]);
       return live.map((r) => r.jti);
     },
     listFor: (accountId: string) =>

@@ -111,11 +111,17 @@ export function createHttp(s: Services, csrf: Csrf, limiters: Limiters, log: Log
         render(title, body, o = {}) {
           return respond(page({ title, csrf: token, principal: rc.principal?.id ? rc.principal : null, nav: rc.nav, current: o.current, notice: o.notice, error: o.error }, body), o.status ?? 200, set);
         },
-        // htmx follows a 303 inside its XHR, which cannot leave this origin (the return to
-        // an app after sign-in, SPEC §16): for those it is told to navigate instead.
-        redirect: (location) => request.headers.has("hx-request") && new URL(location, url).origin !== url.origin
-          ? new Response(null, { status: 200, headers: hxRedirectHeaders(location, set) })
-          : redirectTo(location, set),
+        // Leaving this origin (the return to an app after sign-in, SPEC §16): htmx follows
+        // a 303 inside its XHR, which cannot leave the origin, so it is told to navigate;
+        // a plain form post may not be redirected elsewhere (CSP form-action 'self'), so
+        // the browser is handed a page that moves on by itself (Refresh) with a link.
+        redirect: (location) => {
+          if (new URL(location, url).origin === url.origin) return redirectTo(location, set);
+          if (request.headers.has("hx-request")) return new Response(null, { status: 200, headers: hxRedirectHeaders(location, set) });
+          if (request.method !== "POST") return redirectTo(location, set);
+          return respond(html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed in · MCIAS</title></head><body><p><a href="${location}">Continue</a></p></body></html>`,
+            200, set, { refresh: `0;url=${location}` });
+        },
       };
       try {
         const sealed = s.vault.isSealed();

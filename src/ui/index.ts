@@ -14,6 +14,7 @@ import { navFor } from "./nav";
 import { accountRoutes } from "./pages/accounts";
 import { auditRoutes } from "./pages/audit";
 import { dashboardRoutes } from "./pages/dashboard";
+import { oidcRoutes } from "./pages/oidc";
 import { policyRoutes } from "./pages/policy";
 import { profileRoutes } from "./pages/profile";
 import { serviceRoutes } from "./pages/services";
@@ -31,7 +32,7 @@ export function createUi(s: Services, limiters: Limiters, log: Logger, csrfKey?:
   const deps = { s };
   const routes: Route[] = [
     ...sessionRoutes(deps), ...dashboardRoutes(deps), ...accountRoutes(deps), ...serviceRoutes(deps),
-    ...policyRoutes(deps), ...auditRoutes(deps), ...profileRoutes(deps), ...onboardingRoutes(deps),
+    ...policyRoutes(deps), ...auditRoutes(deps), ...profileRoutes(deps), ...onboardingRoutes(deps), ...oidcRoutes(deps),
   ];
   // Console pages are HTML for people, not API: kept out of the OpenAPI document.
   const hidden = { detail: { hide: true } };

@@ -23,6 +23,7 @@ export function navFor(s: Services, p: Principal): NavItem[] {
   items.push({ href: "/pgcreds", label: "Postgres" });
   if (may(s, p, "policy:read", "policy")) items.push({ href: "/policy", label: "Policy" });
   if (may(s, p, "audit:read", "audit")) items.push({ href: "/audit", label: "Audit log" });
+  if (may(s, p, "oidc_clients:read", "oidc_client")) items.push({ href: "/oidc-clients", label: "Applications" });
   items.push({ href: "/profile", label: "Profile" });
   return items;
 }

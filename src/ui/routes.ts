@@ -29,6 +29,8 @@ export const NOTICES: Record<string, string> = {
   unsealed: "Vault unsealed.",
   sealed: "Vault sealed.",
   logged_out: "You are signed out.",
+  oidc_client_deleted: "Application deleted; its sessions ended.",
+  oidc_grant_revoked: "Signed out of the application.",
   welcome: "Welcome! You are signed in. Add a passkey or an authenticator app below to protect your account.",
   passkey_added: "Passkey added.",
   passkey_renamed: "Passkey renamed.",

@@ -216,7 +216,8 @@ describe("issue 13 console items", () => {
     await shot(page, "totp-wrong-code");
     await page.fill("#totp-code", totpCodeAt(secret, Date.now()));
     await submit(page, "form[aria-label='Confirm TOTP'] button");
-    expect(await page.locator(".notice").innerText()).toContain("Two-factor authentication is now on");
+    // Issue 20: confirmation shows the recovery codes once, on this page.
+    expect(await page.locator("h1").first().innerText()).toBe("Two-factor authentication is on");
   });
 
   test("profile: a refused password change says why beside the field", async () => {

@@ -46,6 +46,7 @@ function nginxConfig(dir: string): string {
   const site = readFileSync(join(ROOT, "dist/sso/nginx.conf.example"), "utf8")
     .replace("listen 443 ssl;", `listen 127.0.0.1:${nginxPort} ssl;`)
     .replace("server_name photos.example.com;", "server_name photos.mcias.test;")
+    .replace("https://photos.example.com$request_uri", `https://photos.mcias.test:${nginxPort}$request_uri`)
     .replace("/etc/ssl/photos.example.com.crt", join(s.dir, "server.crt"))
     .replace("/etc/ssl/photos.example.com.key", join(s.dir, "server.key"))
     .replace("https://auth.example.com/v1/authz/forward-auth", `https://127.0.0.1:${mciasPort}/v1/authz/forward-auth`)
@@ -90,14 +91,18 @@ beforeAll(async () => {
     listen: `127.0.0.1:${mciasPort}`,
     certNames: ["auth.mcias.test", "photos.mcias.test", "wiki.mcias.test"],
     sections: { server: `trusted_proxies = ["127.0.0.1"]`, tokens: `issuer = "${portal}"` },
-    extraToml: `[sso]\ncookie_domain = ".mcias.test"\n\n[[sso.apps]]\nhost = "photos.mcias.test"\nname = "Photos"\nroles = ["photos"]\n\n[[sso.apps]]\nhost = "wiki.mcias.test"\nname = "Wiki"`,
+    extraToml: `[sso]\ncookie_domain = ".mcias.test"\n\n[[sso.apps]]\nhost = "photos.mcias.test"\nname = "Photos"\nroles = ["photos"]\n\n[[sso.apps]]\nhost = "wiki.mcias.test"\nname = "Wiki"\n\n[[sso.apps]]\nhost = "wiki.mcias.test"\npaths = ["/admin"]\nroles = ["wiki-admin"]`,
   });
   await createHuman(s, "fa-amy", "fa-amy-password-1", ["photos"]);
   await createHuman(s, "fa-ben", "fa-ben-password-1");
 
   upstream = Bun.serve({
     hostname: "127.0.0.1", port: 0,
-    fetch: (req) => new Response(`<!doctype html><title>app</title><p id="who">${req.headers.get("remote-user") ?? "nobody"}</p><p id="groups">${req.headers.get("remote-groups") ?? ""}</p>`, { headers: { "content-type": "text/html" } }),
+    fetch: (req) => new URL(req.url).pathname === "/link.html"
+      ? new Response(`<!doctype html><title>elsewhere</title><a id="go" href="${photos()}">photos</a>`, { headers: { "content-type": "text/html" } })
+      : new URL(req.url).pathname === "/headers.json"
+      ? Response.json(Object.fromEntries(["remote-user", "remote-name", "remote-email", "remote-groups"].map((k) => [k, req.headers.get(k)])))
+      : new Response(`<!doctype html><title>app</title><p id="who">${req.headers.get("remote-user") ?? "nobody"}</p><p id="groups">${req.headers.get("remote-groups") ?? ""}</p>`, { headers: { "content-type": "text/html" } }),
   });
 
   const ndir = join(s.dir, "nginx");
@@ -121,7 +126,7 @@ beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: CHROMIUM, headless: true,
     args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-default-apps", "--disable-sync",
-      "--host-resolver-rules=MAP *.mcias.test 127.0.0.1"],
+      "--host-resolver-rules=MAP *.mcias.test 127.0.0.1, MAP *.other.test 127.0.0.1"],
   });
   context = await browser.newContext({ ignoreHTTPSErrors: true });
   page = await context.newPage();
@@ -171,6 +176,21 @@ describe("an app behind nginx and one behind Caddy, protected by MCIAS", () => {
     expect(links).toEqual(["Photos", "Wiki"]);
   }, 30_000);
 
+  test("a link from another site opens the app signed in (the SameSite=Strict session is fetched by one same-site step)", async () => {
+    await page.goto(photos());
+    expect(await page.textContent("#who")).toBe("fa-amy"); // signed in, followed from the same site
+    await page.goto(`http://elsewhere.other.test:${upstream.port}/link.html`);
+    const seen: string[] = [];
+    page.on("framenavigated", (f) => { if (f === page.mainFrame()) seen.push(f.url()); });
+    await page.click("#go");
+    await page.waitForURL((u) => u.href === photos(), { timeout: 15_000 });
+    await page.waitForLoadState("load");
+    expect(await page.textContent("#who")).toBe("fa-amy");
+    // It went through /login (the bounce page), and on to the app without a form.
+    expect(seen.some((u) => new URL(u).pathname === "/login")).toBe(true);
+    page.removeAllListeners("framenavigated");
+  }, 30_000);
+
   test("logout at the portal signs the user out at the apps too", async () => {
     await page.goto(`https://auth.mcias.test:${mciasPort}/`);
     await page.click("form[action='/logout'] button");
@@ -182,6 +202,14 @@ describe("an app behind nginx and one behind Caddy, protected by MCIAS", () => {
     expect(new URL(page.url()).host).toBe(`auth.mcias.test:${mciasPort}`);
   }, 30_000);
 
+  test("signed out, the same link from another site shows the login form (one bounce, no loop)", async () => {
+    await page.goto(`http://elsewhere.other.test:${upstream.port}/link.html`);
+    await page.click("#go");
+    await page.waitForSelector("#login-username", { timeout: 15_000 });
+    expect(new URL(page.url()).pathname).toBe("/login");
+    expect(new URL(page.url()).searchParams.get("rd")).toBe(photos());
+  }, 30_000);
+
   test("a user without the app's role gets 403 at it, and the other app opens", async () => {
     await page.goto(photos());
     await signIn("fa-ben", "fa-ben-password-1");
@@ -189,6 +217,10 @@ describe("an app behind nginx and one behind Caddy, protected by MCIAS", () => {
     expect(r?.status()).toBe(403);
     expect((await page.goto(wiki()))?.status()).toBe(200);
     expect(await page.textContent("#who")).toBe("fa-ben");
+    // Caddy passes MCIAS's 403 page on: who is signed in, and the way to the dashboard.
+    expect((await page.goto(wiki() + "admin/"))?.status()).toBe(403);
+    expect(await page.textContent("h1")).toBe("Not allowed");
+    expect(await page.textContent("strong")).toBe("fa-ben");
   }, 30_000);
 
   test("an rd pointing elsewhere lands on the dashboard, never the foreign host", async () => {
@@ -197,6 +229,49 @@ describe("an app behind nginx and one behind Caddy, protected by MCIAS", () => {
     await signIn("fa-amy", "fa-amy-password-1");
     expect(new URL(page.url()).host).toBe(`auth.mcias.test:${mciasPort}`);
     expect(new URL(page.url()).pathname).toBe("/");
+  }, 30_000);
+
+  test("identity headers a client sends itself never reach the app, through either proxy", async () => {
+    // Neither account has an email, and fa-ben holds no role: MCIAS's Remote-Email (and
+    // for fa-ben Remote-Groups) is empty, and a proxy that copies only non-empty values
+    // would let the client's own header through to the app.
+    const forged = { "Remote-User": "admin", "Remote-Name": "Admin", "Remote-Email": "admin@evil.test", "Remote-Groups": "admin" };
+    const cases = [
+      [photos(), nginxPort, await s.login("fa-amy", "fa-amy-password-1"), { "remote-user": "fa-amy", "remote-name": "fa-amy", "remote-email": "", "remote-groups": "photos" }],
+      [wiki(), caddyPort, await s.login("fa-ben", "fa-ben-password-1"), { "remote-user": "fa-ben", "remote-name": "fa-ben", "remote-email": "", "remote-groups": "" }],
+    ] as const;
+    for (const [url, port, token, want] of cases) {
+      const host = new URL(url).hostname;
+      const p = Bun.spawn(["curl", "-sk", "-m", "10", "--resolve", `${host}:${port}:127.0.0.1`, "-H", `Cookie: mcias_session=${token}`,
+        ...Object.entries(forged).flatMap(([k, v]) => ["-H", `${k}: ${v}`]), `${url}headers.json`], { stdout: "pipe" });
+      const seen = JSON.parse(await new Response(p.stdout).text()) as Record<string, string | null>;
+      expect(Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, v ?? ""])), url).toEqual(want);
+    }
+  }, 30_000);
+
+  test("a Host header naming another app does not borrow that app's decision at nginx", async () => {
+    // fa-ben may open the wiki but not photos; the photos server block is nginx's only
+    // (so default) server: a request for it claiming Host: wiki must still be decided as photos.
+    const ben = await s.login("fa-ben", "fa-ben-password-1");
+    const p = Bun.spawn(["curl", "-sk", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", "--resolve", `photos.mcias.test:${nginxPort}:127.0.0.1`,
+      "-H", `Cookie: mcias_session=${ben}`, "-H", `Host: wiki.mcias.test:${caddyPort}`, `${photos()}headers.json`], { stdout: "pipe" });
+    expect(await new Response(p.stdout).text()).toBe("403");
+  }, 30_000);
+
+  test("without JavaScript (no htmx) the sign-in still returns to the app", async () => {
+    const ctx = await browser.newContext({ ignoreHTTPSErrors: true, javaScriptEnabled: false });
+    try {
+      const p = await ctx.newPage();
+      await p.goto(wiki() + "notes");
+      expect(new URL(p.url()).pathname).toBe("/login");
+      await p.fill("#login-username", "fa-ben");
+      await p.fill("#login-password", "fa-ben-password-1");
+      await p.click("form[aria-label='Sign in'] button[type=submit]");
+      await p.waitForURL((u) => u.href === `${wiki()}notes`, { timeout: 15_000 });
+      expect(await p.textContent("#who")).toBe("fa-ben");
+    } finally {
+      await ctx.close();
+    }
   }, 30_000);
 
   test("an API client without credentials gets a plain 401 from both proxies", async () => {

@@ -110,6 +110,7 @@ describe("config examples", () => {
       master_key: ["passphrase_env", "keyfile"],
       sso: ["cookie_domain", "portal_url"],
       rate_limit: ["login_rate", "login_burst", "validate_rate", "validate_burst", "unseal_rate", "unseal_burst"],
+      oidc: ["code_ttl", "access_token_ttl", "id_token_ttl", "refresh_token_ttl", "session_ttl"],
       accounts: ["invite_ttl"],
       webauthn: ["rp_id", "rp_name", "origins"],
     };

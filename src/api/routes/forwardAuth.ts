@@ -28,20 +28,29 @@ function originalUrl(h: Headers): URL | null {
   try { return new URL(`${proto}://${host.split(",")[0]!.trim()}${uri}`); } catch { return null; }
 }
 
+const escapeHtml = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
 export const forwardAuthRoutes = (s: Services) => {
   const handler = async ({ request, set }: { request: Request; set: { status?: number | string; headers: Record<string, string | number> } }) => {
     const h = request.headers;
+    const browser = (h.get("accept") ?? "").includes("text/html");
     const answer = await s.sso.forwardAuth({
       ip: clientIpOf(request),
       token: bearerTokenOrNull(h.get("authorization")) ?? readCookie(h.get("cookie"), SESSION_COOKIE),
       original: viaTrustedProxy(request) ? originalUrl(h) : null,
-      browser: (h.get("accept") ?? "").includes("text/html"),
+      browser,
       nginx: h.has("x-original-url"),
     });
     set.status = answer.status;
     set.headers["cache-control"] = "no-store";
     if (answer.status === 200) Object.assign(set.headers, answer.headers);
     if ((answer.status === 302 || answer.status === 401) && answer.location) set.headers.location = answer.location;
+    if (answer.status === 403 && answer.who && browser) {
+      // A signed-in person the app is closed to: say so, and how to switch accounts.
+      set.headers["content-type"] = "text/html; charset=utf-8";
+      const portal = escapeHtml(answer.portal ?? "/");
+      return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not allowed · MCIAS</title></head><body><h1>Not allowed</h1><p>You are signed in as <strong>${escapeHtml(answer.who)}</strong>, and this app is not open to that account.</p><p><a href="${portal}/">Your apps</a> · sign out there to use another account.</p></body></html>`;
+    }
     return "";
   };
   const doc = {

@@ -3,6 +3,7 @@ import { defineCommand } from "citty";
 import { accountGroup } from "./account";
 import { auditGroup, vaultGroup } from "./audit";
 import { authGroup } from "./auth";
+import { oidcGroup } from "./oidc";
 import { pgcredsGroup } from "./pgcreds";
 import { policyGroup } from "./policy";
 import { roleGroup, tagGroup } from "./roles";
@@ -24,5 +25,6 @@ export const ctlCommand = defineCommand({
   subCommands: {
     auth: authGroup, account: accountGroup, role: roleGroup, tag: tagGroup, token: tokenGroup,
     delegate: delegateGroup, pgcreds: pgcredsGroup, policy: policyGroup, audit: auditGroup, vault: vaultGroup,
+    oidc: oidcGroup,
   },
 });

@@ -4,6 +4,7 @@ import { actionButton, badge } from "../layout";
 import { may } from "../nav";
 import { notice, type Route, type UiDeps } from "../routes";
 import { auditTable } from "./common";
+import { oidcGrantsSection } from "./oidc";
 
 export function dashboardRoutes({ s }: UiDeps): Route[] {
   return [
@@ -29,6 +30,7 @@ export function dashboardRoutes({ s }: UiDeps): Route[] {
           parts.push(html`<section aria-labelledby="h-apps"><h2 id="h-apps">Your apps</h2><ul class="apps">
 ${apps.map((a) => html`<li><a href="${a.url}">${a.name}</a></li>`)}</ul></section>`);
         }
+        parts.push(oidcGrantsSection(s, rc));
         const canSeal = may(s, p, "vault:seal", "vault");
         parts.push(html`<section aria-labelledby="h-vault"><h2 id="h-vault">Vault</h2><div class="card">
 <p>State: ${s.vault.status().sealed ? badge("sealed", "off") : badge("unsealed", "ok")}</p>

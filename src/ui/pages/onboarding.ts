@@ -18,6 +18,7 @@ import { actionButton, badge, field, postForm, secretBox, table, time } from "..
 import { may } from "../nav";
 import { sessionCookie, type Rc } from "../http";
 import { str, type Route, type UiDeps } from "../routes";
+import { oidcInteraction, oidcReturn } from "../oidcReturn";
 
 const json = (body: unknown, status = 200) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
@@ -27,6 +28,8 @@ const LoginVerify = t.Object({
   password: t.Optional(t.String({ minLength: 1, maxLength: 1024 })),
   /** The login page's `rd` (SPEC §16): honoured only if sso.safeRedirect accepts it. */
   rd: t.Optional(t.String({ maxLength: 4096 })),
+  /** The login page's OpenID Connect interaction id (src/oidc/), to return to. */
+  oidc: t.Optional(t.String({ maxLength: 64 })),
 }, { additionalProperties: false });
 const RegisterVerify = t.Object({ response: RegistrationResponse, name: t.Optional(t.String({ minLength: 1, maxLength: 64 })) }, { additionalProperties: false });
 
@@ -93,12 +96,13 @@ ${field({ name: "confirm_password", label: "Repeat the password", type: "passwor
     {
       method: "POST", path: "/login/passkey/verify", opts: { anon: true, rateLimit: "login" },
       handler: async (rc) => {
-        const { rd, ...body } = await jsonBody<Parameters<typeof s.webauthn.loginVerify>[1] & { rd?: string }>(rc, LoginVerify);
+        const { rd, oidc, ...body } = await jsonBody<Parameters<typeof s.webauthn.loginVerify>[1] & { rd?: string; oidc?: string }>(rc, LoginVerify);
         const issued = await s.webauthn.loginVerify(rc.ctx, body);
         rc.cookies.push(sessionCookie(issued.token, s.tokens.secondsUntil(issued.expires_at)));
         const headers = new Headers({ "content-type": "application/json" });
         for (const c of rc.cookies) headers.append("set-cookie", c);
-        return new Response(JSON.stringify({ redirect: s.sso.safeRedirect(rd ?? null) ?? "/" }), { status: 200, headers });
+        const back = oidcReturn(oidc);
+        return new Response(JSON.stringify({ redirect: back ? oidcInteraction(back) : s.sso.safeRedirect(rd ?? null) ?? "/" }), { status: 200, headers });
       },
     },
 

@@ -66,6 +66,8 @@
     var body = {}, verify = {};
     var rd = document.querySelector("form[action='/login'] input[name=rd]");
     if (rd && rd.value) verify.rd = rd.value; // the server honours it only for a safe address
+    var oidc = document.querySelector("form[action='/login'] input[name=oidc]");
+    if (oidc && oidc.value) verify.oidc = oidc.value; // an OpenID Connect sign-in to return to
     if (withPassword) {
       var u = document.getElementById("login-username"), p = document.getElementById("login-password");
       if (!u || !p || !u.value || !p.value) { say(btn, "Enter your username and password first, then use your security key."); return; }
