@@ -11,7 +11,8 @@
  *   - gRPC ValidateToken throughput (ghz) next to REST validate, and what gRPC adds to the binary
  * Uses the compiled binary ($MCIAS_BIN, else builds .tmp/bench/mcias) and wrk.
  * Not part of `npm test`. Env: BENCH_SECONDS (wrk duration, default 5),
- * BENCH_CONNECTIONS (default 32), BENCH_AUDIT_ROWS (default 1000000).
+ * BENCH_CONNECTIONS (default 32), BENCH_AUDIT_ROWS (default 1000000; 0 skips the audit
+ * bench), BENCH_WORKERS (`[server] workers` of the server under test, default 1).
  */
 import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -22,6 +23,7 @@ const SECONDS = Number(Bun.env.BENCH_SECONDS ?? 5);
 const CONNS = Number(Bun.env.BENCH_CONNECTIONS ?? 32);
 const AUDIT_ROWS = Number(Bun.env.BENCH_AUDIT_ROWS ?? 1_000_000);
 const ACCOUNTS = Number(Bun.env.BENCH_ACCOUNTS ?? 100_000);
+const WORKERS = Number(Bun.env.BENCH_WORKERS ?? 1);
 const ARGON2 = { time: 3, memory: 65536 }; // the SPEC defaults, not the fast test ones
 
 if (!Bun.env.MCIAS_BIN) {
@@ -35,7 +37,7 @@ if (!Bun.env.MCIAS_BIN) {
 const { startServer, removeDir, ADMIN_PASSWORD } = await import("../test/helpers/server");
 
 const SECTIONS = {
-  server: `trusted_proxies = ["127.0.0.1"]`,
+  server: `trusted_proxies = ["127.0.0.1"]\nworkers = ${WORKERS}`,
   argon2: `time = ${ARGON2.time}\nmemory = ${ARGON2.memory}`,
   rate_limit: "login_rate = 1000000\nlogin_burst = 1000000\nvalidate_rate = 1000000\nvalidate_burst = 1000000",
 };
@@ -167,7 +169,7 @@ async function sizeFigures() {
 
 async function run() {
   if (!Bun.which("wrk")) throw new Error("wrk is required (apt-get install wrk)");
-  console.log(`bench: binary ${Bun.env.MCIAS_BIN}, wrk -t1 -c${CONNS} -d${SECONDS}s, Argon2id t=${ARGON2.time} m=${ARGON2.memory} KiB`);
+  console.log(`bench: binary ${Bun.env.MCIAS_BIN}, wrk -t1 -c${CONNS} -d${SECONDS}s, workers ${WORKERS}, Argon2id t=${ARGON2.time} m=${ARGON2.memory} KiB`);
   // One forward-auth app (SPEC §16) so the proxy check is measured too.
   const setup = await startServer({ sections: SECTIONS, grpc: true, extraToml: `[sso]\n[[sso.apps]]\nhost = "bench.app.test"` });
   await setup.stop();
@@ -273,7 +275,7 @@ async function run() {
     await s.stop();
   }
 
-  await auditBench();
+  if (AUDIT_ROWS > 0) await auditBench();
   console.log("\nSummary:\n" + results.map((r) => `  ${r}`).join("\n"));
 }
 

@@ -18,7 +18,9 @@ const args = [
   `--define=MCIAS_VERSION=${JSON.stringify(pkg.version)}`,
   `--define=MCIAS_COMMIT=${JSON.stringify(commit + dirty)}`,
   ...(target ? [`--target=${target}`] : []),
-  "src/main.ts", "--outfile", outfile,
+  // The worker thread entry (`[server] workers`): embedded as /$bunfs/root/workers/worker.ts,
+  // relative to src/ (see workerUrl() in src/workers/pool.ts).
+  "src/main.ts", "src/workers/worker.ts", "--outfile", outfile,
 ];
 const proc = Bun.spawnSync([process.execPath, ...args], { stdout: "inherit", stderr: "inherit" });
 if (proc.exitCode !== 0) process.exit(proc.exitCode ?? 1);

@@ -6,7 +6,7 @@
  */
 import { Elysia } from "elysia";
 import { createApi } from "./api/app";
-import { createLimiters, type Limiters } from "./http/limiters";
+import { createLimiters, type LimiterFactory, type Limiters } from "./http/limiters";
 import type { Config } from "./config/schema";
 import { createLogger, type Logger } from "./log";
 import { createServices, systemClock, type Clock, type Services } from "./services";
@@ -18,6 +18,7 @@ import { createOidc, OIDC_ROUTE_TEMPLATES } from "./oidc";
 import { createTelemetry } from "./metrics/telemetry";
 import { createRouteMatcher } from "./http/routeTemplate";
 import { withRequestInfo, type RequestInfo } from "./http/requestInfo";
+import type { VaultShare } from "./services/vault";
 
 export interface AppOptions {
   config: Config;
@@ -25,6 +26,19 @@ export interface AppOptions {
   clock?: Clock;
   /** Where the passphrase variable is read from (defaults to the process environment). */
   env?: Record<string, string | undefined>;
+  /**
+   * Serving threads (`[server] workers` > 1): what this thread shares with the others,
+   * built by src/workers/shared.ts (`appShared`).
+   */
+  shared?: {
+    /** "main" unseals at start and publishes; "worker" follows what main published. */
+    role: "main" | "worker";
+    /** Per-IP limiters over buckets every thread sees. */
+    limiter: LimiterFactory;
+    vault: VaultShare;
+    /** The console's CSRF key, the same in every thread. */
+    csrfKey: Uint8Array;
+  };
 }
 
 export interface App {
@@ -53,6 +67,7 @@ export interface CoreOptions {
   log: Logger;
   clock?: Clock;
   telemetry?: Telemetry;
+  vaultShare?: VaultShare;
 }
 
 export interface Core {
@@ -66,7 +81,7 @@ export interface Core {
 export function createCore(opts: CoreOptions): Core {
   const store = createStore(opts.db);
   const vault = createVault();
-  const services = createServices({ store, vault, config: opts.config, clock: opts.clock ?? systemClock, log: opts.log, telemetry: opts.telemetry });
+  const services = createServices({ store, vault, config: opts.config, clock: opts.clock ?? systemClock, log: opts.log, telemetry: opts.telemetry, vaultShare: opts.vaultShare });
   return {
     store,
     services,
@@ -84,18 +99,26 @@ export async function createApp(opts: AppOptions): Promise<App> {
   migrate(db);
   let sealed = () => true;
   const { telemetry, expose } = createTelemetry({ sealed: () => sealed(), dbPath: opts.config.database.path });
-  const core = createCore({ db, config: opts.config, log, clock, telemetry });
+  const shared = opts.shared;
+  const core = createCore({ db, config: opts.config, log, clock, telemetry, vaultShare: shared?.vault });
   const { store, services } = core;
   sealed = () => services.vault.isSealed();
-  await services.vault.startup(opts.env ?? Bun.env);
+  if (shared?.role === "worker") services.vault.joinShared();
+  else {
+    await services.vault.startup(opts.env ?? Bun.env);
+    if (shared) services.vault.publishShared();
+  }
   // Not awaited: the decoy hash (~one Argon2id) is computed while the server starts
   // listening; a login that arrives first awaits the same promise, so no login path is
   // ever faster than a real verify.
   void services.auth.warmUp();
-  const limiters = createLimiters(opts.config.rateLimit, () => clock.now(), (name) => telemetry.rateLimited(name));
+  const limiters = createLimiters(
+    opts.config.rateLimit, () => clock.now(), (name) => telemetry.rateLimited(name),
+    shared?.limiter,
+  );
   const root = new Elysia({ normalize: false })
     .use(createApi(services, limiters, log))
-    .use(createUi(services, limiters, log));
+    .use(createUi(services, limiters, log, shared?.csrfKey));
   const routeOf = createRouteMatcher([...root.routes, ...OIDC_ROUTE_TEMPLATES]);
   // The OIDC provider (a node/Koa app) is dispatched before Elysia: its paths are its own.
   const oidc = createOidc(services, log);

@@ -31,7 +31,11 @@ function readTls(config: Config) {
   return { cert: readFileSync(config.server.tlsCert, "utf8"), key: readFileSync(config.server.tlsKey, "utf8") };
 }
 
-export function startServer(app: App, config: Config): RunningServer {
+/**
+ * `join`: a worker thread joining the port the main thread already holds (SO_REUSEPORT,
+ * no exclusive probe; the kernel spreads new connections over the threads).
+ */
+export function startServer(app: App, config: Config, opts: { join?: boolean } = {}): RunningServer {
   const isTrusted = createProxyMatcher(config.server.trustedProxies);
   const log = app.log;
   const fetch = async (incoming: Request, srv: Server<undefined>): Promise<Response> => {
@@ -80,8 +84,9 @@ export function startServer(app: App, config: Config): RunningServer {
   };
   let server: Server<undefined>;
   try {
-    server = bind();
+    server = opts.join ? listen(config.server.listenPort, true, readTls(config)) : bind();
   } catch (e) {
+    if (opts.join) throw e;
     // Port 0: another process may take the probed ephemeral port in between; try once more.
     if (config.server.listenPort !== 0) throw e;
     server = bind();

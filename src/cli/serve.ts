@@ -14,6 +14,8 @@ import { WeakPassphraseError, WrongMasterKeyError } from "../services/vault";
 import { SchemaTooNewError } from "../store";
 import { configPathFrom } from "./config";
 import { ExitError } from "./run";
+import { appShared, createSharedState } from "../workers/shared";
+import { startWorkers, type WorkerPool } from "../workers/pool";
 
 let serving = false;
 export const isServing = () => serving;
@@ -47,9 +49,12 @@ export const serveCommand = defineCommand({
       return;
     }
 
-    let app;
+    // [server] workers > 1: worker threads share the port, limits and vault state.
+    const shared = config.server.workers > 1 ? createSharedState() : undefined;
+    let pool: WorkerPool | undefined;
+    let app: Awaited<ReturnType<typeof createApp>>;
     try {
-      app = await createApp({ config, log });
+      app = await createApp({ config, log, shared: shared && appShared(shared, "main", () => pool?.vaultChanged()) });
     } catch (e) {
       if (e instanceof KeyfileError || e instanceof WrongMasterKeyError || e instanceof WeakPassphraseError || e instanceof SchemaTooNewError) throw fail(e.message);
       throw e;
@@ -62,13 +67,26 @@ export const serveCommand = defineCommand({
       app.close();
       throw fail(`cannot listen on ${config.server.listenHost}:${config.server.listenPort}: ${(e as Error).message}`);
     }
+    if (shared) {
+      const main = app;
+      try {
+        pool = await startWorkers({
+          count: config.server.workers, config, port: server.port, state: shared, log,
+          onVault: () => { main.services.vault.status(); pool?.vaultChanged(); },
+        });
+      } catch (e) {
+        await server.stop(0);
+        app.close();
+        throw fail(`cannot start worker threads: ${(e as Error).message}`);
+      }
+    }
     let metrics: MetricsListener | undefined;
     if (config.server.metricsAddr) {
       const m = config.server.metricsAddr;
       try {
-        metrics = startMetricsListener(m.host, m.port, () => app.metrics());
+        metrics = startMetricsListener(m.host, m.port, () => (pool ? pool.metrics(app.metrics()) : app.metrics()));
       } catch (e) {
-        await server.stop(0);
+        await Promise.all([server.stop(0), pool?.stop()]);
         app.close();
         throw fail(`cannot listen on server.metrics_addr ${m.host}:${m.port}: ${(e as Error).message}`);
       }
@@ -98,9 +116,9 @@ export const serveCommand = defineCommand({
       if (stopping) return;
       stopping = true;
       log.info("shutting down", { signal });
-      // Both listeners drain together under the same deadline.
-      const [rest, rpc] = await Promise.all([server.stop(), grpc?.stop() ?? Promise.resolve(false)]);
-      if (rest || rpc) log.warn("drain deadline passed; closed the connections still open");
+      // REST (and its workers) and gRPC drain together under the same deadline.
+      const [forced, workersForced, rpcForced] = await Promise.all([server.stop(), pool?.stop(), grpc?.stop()]);
+      if (forced || workersForced || rpcForced) log.warn("drain deadline passed; closed the connections still open");
       await metrics?.stop();
       app.close();
       log.info("stopped");
@@ -109,17 +127,20 @@ export const serveCommand = defineCommand({
     process.on("SIGTERM", () => void shutdown("SIGTERM"));
     process.on("SIGINT", () => void shutdown("SIGINT"));
     process.on("SIGHUP", () => {
+      const failed = (e: unknown) => log.error("TLS reload failed; keeping the old certificate", { error: (e as Error).message });
       try {
         server.reloadTls();
         grpc?.reloadTls();
-        log.info("TLS certificate reloaded");
       } catch (e) {
-        log.error("TLS reload failed; keeping the old certificate", { error: (e as Error).message });
+        failed(e);
+        return;
       }
+      if (!pool) log.info("TLS certificate reloaded");
+      else pool.reloadTls().then(() => log.info("TLS certificate reloaded"), failed);
     });
     // "listening" is the last line of a start: whoever waits for it (tests, scripts) may
     // signal the process at once, and the banner above is already out.
-    log.info("listening", { url: server.url, pid: process.pid, config: config.source, sealed: app.services.vault.isSealed(), grpc: grpc?.address });
+    log.info("listening", { url: server.url, pid: process.pid, config: config.source, workers: config.server.workers, sealed: app.services.vault.isSealed(), grpc: grpc?.address });
   },
 });
 

@@ -9,6 +9,8 @@ export interface Config {
     grpcAddr?: string;
     /** Plain-HTTP Prometheus endpoint (SPEC §19); absent = off. */
     metricsAddr?: { host: string; port: number };
+    /** HTTP serving threads on one port (SO_REUSEPORT); 1 = no worker threads. */
+    workers: number;
   };
   database: { path: string };
   tokens: {

@@ -17,7 +17,7 @@ export class ConfigError extends Error {
 type Table = Record<string, unknown>;
 
 const SECTIONS: Record<string, readonly string[]> = {
-  server: ["listen_addr", "tls_cert", "tls_key", "trusted_proxies", "grpc_addr", "metrics_addr"],
+  server: ["listen_addr", "tls_cert", "tls_key", "trusted_proxies", "grpc_addr", "metrics_addr", "workers"],
   database: ["path"],
   tokens: ["issuer", "default_expiry", "admin_expiry", "service_expiry", "max_session"],
   argon2: ["time", "memory"],
@@ -151,6 +151,7 @@ export function validateConfig(doc: Table, baseDir: string, source: string): Con
   const tlsCert = path(server.string("tls_cert", { required: true })!);
   const tlsKey = path(server.string("tls_key", { required: true })!);
   const trustedProxies = server.stringArray("trusted_proxies").map((e) => validateProxy(e, "server.trusted_proxies"));
+  const workers = server.int("workers", 1, 1, 64);
 
   const database = section(doc, "database");
   const dbPath = path(database.string("path", { required: true })!);
@@ -201,6 +202,7 @@ export function validateConfig(doc: Table, baseDir: string, source: string): Con
       trustedProxies,
       grpcAddr: grpc,
       metricsAddr,
+      workers,
     },
     database: { path: dbPath },
     tokens: {

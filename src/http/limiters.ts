@@ -1,7 +1,7 @@
 /** The per-IP limiters of SPEC §3, shared by the API and the UI login. */
-import type { Config } from "../config/schema";
+import type { Bucket, Config } from "../config/schema";
 import { AppError } from "../errors";
-import { createLimiter } from "./rateLimit";
+import { createLimiter, type Limiter } from "./rateLimit";
 
 export type LimiterName = "login" | "validate" | "unseal";
 
@@ -22,11 +22,17 @@ export function bucketKey(ip: string | null): string {
   return groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":") + "::/64";
 }
 
-export function createLimiters(cfg: Config["rateLimit"], now?: () => number, onLimited?: (name: LimiterName) => void) {
+/** Builds one limiter; the default keeps the buckets in this thread's memory. */
+export type LimiterFactory = (name: LimiterName, b: Bucket, now?: () => number) => Limiter;
+
+export function createLimiters(
+  cfg: Config["rateLimit"], now?: () => number, onLimited?: (name: LimiterName) => void,
+  make: LimiterFactory = (_name, b, n) => createLimiter(b, n),
+) {
   const l = {
-    login: createLimiter(cfg.login, now),
-    validate: createLimiter(cfg.validate, now),
-    unseal: createLimiter(cfg.unseal, now),
+    login: make("login", cfg.login, now),
+    validate: make("validate", cfg.validate, now),
+    unseal: make("unseal", cfg.unseal, now),
   };
   return {
     /** Throws rate_limited (429 with Retry-After) when the IP's bucket is empty. */

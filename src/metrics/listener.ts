@@ -8,17 +8,17 @@ import type { Server } from "bun";
 
 export interface MetricsListener { url: string; stop(): Promise<void> }
 
-export function startMetricsListener(host: string, port: number, expose: () => string): MetricsListener {
+export function startMetricsListener(host: string, port: number, expose: () => string | Promise<string>): MetricsListener {
   const server: Server<undefined> = Bun.serve({
     hostname: host,
     port,
     reusePort: false,
     development: false,
-    fetch(req) {
+    async fetch(req) {
       const path = new URL(req.url).pathname;
       if (path !== "/metrics") return new Response("not found\n", { status: 404, headers: { "content-type": "text/plain" } });
       if (req.method !== "GET" && req.method !== "HEAD") return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
-      return new Response(expose(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" } });
+      return new Response(await expose(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" } });
     },
     error: () => new Response("internal error\n", { status: 500 }),
   });

@@ -6,6 +6,7 @@ import type { Config } from "../config/schema";
 import type { Logger } from "../log";
 import type { Store } from "../store";
 import type { Vault } from "../vault/vault";
+import type { VaultShare } from "./vault";
 import type { Telemetry } from "../metrics/telemetry";
 
 export interface Clock { now(): number }
@@ -20,6 +21,8 @@ export interface ServiceDeps {
   log: Logger;
   /** Counters for /metrics (SPEC §19); absent in `mcias db`. */
   telemetry?: Telemetry;
+  /** Vault state shared with other serving threads (`[server] workers` > 1). */
+  vaultShare?: VaultShare;
 }
 
 /** RFC 3339 UTC with milliseconds (fixed width: sorts as text). */

@@ -28,7 +28,7 @@ export function createServices(deps: ServiceDeps) {
   const auth = createAuthService(deps, audit, authz, tokens);
   const accounts = createAccountService(deps, audit, authz);
   const auditQuery = createAuditQueryService(deps, authz);
-  const vault = createVaultService(deps, audit, authz);
+  const vault = createVaultService(deps, audit, authz, deps.vaultShare);
   const maintenance = createMaintenanceService(deps, audit, accounts);
   const serviceAccounts = createServiceAccountService(deps, audit, authz, tokens);
   const pgcreds = createPgCredService(deps, audit, authz);

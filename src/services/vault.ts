@@ -50,10 +50,49 @@ export class WeakPassphraseError extends Error {
   }
 }
 
-export function createVaultService(deps: ServiceDeps, audit: AuditService, authz: Authz) {
+/**
+ * The vault state shared between serving threads (`[server] workers` > 1), implemented
+ * in src/workers/sharedVault.ts. `publish` returns the new generation.
+ */
+export interface VaultShare {
+  generation(): number;
+  /** The current state: the master key (a copy) or null when sealed. */
+  read(): { gen: number; key: Buffer | null };
+  publish(key: Buffer | null): number;
+}
+
+export function createVaultService(deps: ServiceDeps, audit: AuditService, authz: Authz, share?: VaultShare) {
   const { store, vault, config, clock, log } = deps;
   const now = () => iso(clock.now());
   let unsealing: Promise<void> | null = null;
+  let applied = -1;
+  let syncing = false;
+
+  /** Applies a seal or unseal published by another thread (cheap when nothing changed). */
+  function syncShared(): void {
+    if (!share || syncing || share.generation() === applied) return;
+    syncing = true;
+    try {
+      const { gen, key } = share.read();
+      applied = gen;
+      if (!key) {
+        if (!vault.isSealed()) vault.seal();
+      } else if (vault.isSealed()) {
+        try {
+          vault.unseal(openWith(key));
+        } catch {
+          key.fill(0); // raced with a seal: stay sealed until the next change
+        }
+      } else key.fill(0);
+    } finally {
+      syncing = false;
+    }
+  }
+  if (share) vault.setSync(syncShared);
+  /** Tells the other threads: `key` (copied) or null for sealed. */
+  const publish = (key: Buffer | null) => {
+    if (share) applied = share.publish(key);
+  };
 
   /** Makes sure the config row and (for passphrases) the KDF salt exist. */
   function initRow(): void {
@@ -114,6 +153,18 @@ export function createVaultService(deps: ServiceDeps, audit: AuditService, authz
     /** Opens the vault with a master key (`mcias db`): checks it, then holds the keys. Throws WrongMasterKeyError. */
     unsealWithKey(key: Buffer): void {
       vault.unseal(openWith(key));
+    },
+
+    /** A worker thread's start: follow the state the main thread published. */
+    joinShared(): void {
+      initRow();
+      syncShared();
+    },
+    /** The main thread's start, after startup(): publish what it unsealed (or sealed). */
+    publishShared(): void {
+      // This thread's state is the truth at start: skip the (initially sealed) shared one.
+      if (share) applied = share.generation();
+      publish(vault.isSealed() ? null : vault.masterKey());
     },
 
     /**
@@ -184,6 +235,7 @@ export function createVaultService(deps: ServiceDeps, audit: AuditService, authz
         store.tx(() => audit.record(ctx, "vault_unsealed", null, fresh ? { initialized: true } : {}));
         if (fresh) log.warn("master key initialized by the first unseal", { ip: ctx.ip });
         else warnIfShort(passphrase);
+        publish(keys.masterKey);
         vault.unseal(keys);
       })();
       unsealing = attempt;
@@ -200,6 +252,7 @@ export function createVaultService(deps: ServiceDeps, audit: AuditService, authz
       authz.require(ctx, "vault:seal", { type: "vault" });
       if (vault.isSealed()) return { sealed: true };
       store.tx(() => audit.record(ctx, "vault_sealed", null, {}));
+      publish(null);
       vault.seal();
       log.warn("vault sealed", { by: ctx.principal?.username ?? ctx.actorName ?? null });
       return { sealed: true };

@@ -26,8 +26,8 @@ import { errorResponse } from "../http/errorResponse";
 
 const API_PREFIXES = ["/v1", "/docs", "/.well-known", "/static"];
 
-export function createUi(s: Services, limiters: Limiters, log: Logger) {
-  const csrf = createCsrf();
+export function createUi(s: Services, limiters: Limiters, log: Logger, csrfKey?: Uint8Array) {
+  const csrf = createCsrf(csrfKey);
   const http = createHttp(s, csrf, limiters, log, (p) => navFor(s, p));
   const deps = { s };
   const routes: Route[] = [

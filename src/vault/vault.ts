@@ -21,14 +21,19 @@ export function createVault() {
   let publicJwk: PublicJwk | null = null;
   let publicKey: KeyObject | null = null;
   const listeners = new Set<VaultListener>();
+  // With worker threads: applies a seal/unseal made in another thread before any use.
+  let sync: (() => void) | null = null;
 
   function require(): UnsealedKeys {
+    sync?.();
     if (!keys) throw new AppError("vault_sealed");
     return keys;
   }
 
   return {
-    isSealed: () => keys === null,
+    isSealed: () => { sync?.(); return keys === null; },
+    /** Installs the cross-thread check run before every use of the vault. */
+    setSync(fn: () => void): void { sync = fn; },
     /** Installs keys (already verified by the caller). */
     unseal(k: UnsealedKeys): void {
       keys = { masterKey: Buffer.from(k.masterKey), signingPkcs8: Buffer.from(k.signingPkcs8), publicJwk: k.publicJwk };

@@ -36,9 +36,13 @@ const ALLOWED: Record<string, string[]> = {
   main: ["cli"],
   // The CLI sits on top: serve (root + server), ctl (client), db (break-glass: the
   // composition root's core builder, plus the store's schema tools).
-  cli: ["root", "server", "config", "client", "services", "store", "vault", "crypto", "metrics", "http", "FACES"],
+  cli: ["root", "server", "config", "client", "services", "store", "vault", "crypto", "metrics", "http", "FACES", "workers"],
   root: ["FACES", "http", "services", "store", "vault", "config", "metrics", "crypto"],
   server: ["root", "http", "config", "metrics", "FACES"],
+  // Serving threads (`[server] workers`, issue 23): each worker thread builds the root
+  // and a listener like `serve`; the shared-memory limiter/vault implement interfaces
+  // of http and services (types) that the root is handed by `serve`.
+  workers: ["root", "server", "http", "services", "config", "metrics"],
   // A face sees services (and their types), the shared HTTP helpers, the pure policy
   // vocabulary (action and resource names), config types — never the store, the
   // vault, crypto or another face (the REST schemas excepted: one schema source).

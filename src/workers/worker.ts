@@ -1,0 +1,58 @@
+/**
+ * A serving thread (`[server] workers` > 1): its own SQLite connection, services and
+ * HTTP listener on the port the main thread holds (SO_REUSEPORT); rate limits, vault
+ * state and the CSRF key are shared with the other threads (see ./shared.ts).
+ * Built as a second entry point of the binary (scripts/build.ts).
+ */
+import "../env";
+import { createApp, type App } from "../app";
+import { createLogger } from "../log";
+import { startServer, type RunningServer } from "../server";
+import type { FromWorker, ToWorker } from "./protocol";
+import { appShared } from "./shared";
+
+declare const self: Worker;
+const send = (m: FromWorker) => self.postMessage(m);
+
+let app: App | null = null;
+let server: RunningServer | null = null;
+
+async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
+  // Every line says which thread wrote it (the main thread's lines have no field).
+  const log = createLogger({ write: (line) => process.stderr.write(`${line.slice(0, -1)},"worker":${m.id}}\n`) });
+  try {
+    app = await createApp({
+      config: m.config, log,
+      shared: appShared(m.state, "worker", () => send({ t: "vault" })),
+    });
+    server = startServer(app, m.config, { join: true });
+    send({ t: "ready" });
+  } catch (e) {
+    app?.close();
+    send({ t: "fatal", message: (e as Error).message });
+  }
+}
+
+async function run(op: string): Promise<string> {
+  if (!app || !server) throw new Error("not started");
+  switch (op) {
+    case "metrics": return app.metrics();
+    case "reload": server.reloadTls(); return "";
+    case "vault": app.services.vault.status(); return ""; // applies a pending seal/unseal now
+    case "stop": {
+      const forced = await server.stop();
+      app.close();
+      return forced ? "forced" : "";
+    }
+    default: throw new Error(`unknown op ${op}`);
+  }
+}
+
+self.onmessage = (e: MessageEvent<ToWorker>) => {
+  const m = e.data;
+  if (m.t === "init") { void init(m); return; }
+  run(m.op).then(
+    (value) => send({ t: "res", rid: m.rid, ok: true, value }),
+    (err: unknown) => send({ t: "res", rid: m.rid, ok: false, error: (err as Error).message }),
+  );
+};
