@@ -2,7 +2,7 @@
  * Request and response shapes of the MCIAS REST API (SPEC §3), as plain TypeScript.
  *
  * These are written out by hand instead of derived with `typeof Schema.static` from
- * `src/api/schemas/*`: those modules build their schemas with Elysia's `t` at import
+ * `src/schemas/*`: those modules build their schemas with Elysia's `t` at import
  * time, and a published client must not depend on (or type-reference) the server's
  * framework. `test/e2e/client.test.ts` checks at compile time that each type here and
  * the server schema it mirrors are assignable both ways, so the two cannot drift.

@@ -9,16 +9,16 @@ import { Value } from "@sinclair/typebox/value";
 import { AppError } from "../errors";
 import type { Ctx, Services } from "../services";
 import type { AuditEventView } from "../services/views";
-import { CreateAccountBody, GrantRoleBody, ListAccountsQuery, RoleParams, Roles, SetPasswordBody, Tags, UpdateAccountBody } from "../api/schemas/accounts";
-import { AudienceBody, ChangePasswordBody, LoginBody, StepUpBody, TotpConfirmBody, ValidateBody } from "../api/schemas/auth";
-import { IdParams } from "../api/schemas/common";
-import { SetPgCredBody } from "../api/schemas/pgcreds";
-import { CreateOidcClientBody, OidcClientParams, OidcGrantParams, UpdateOidcClientBody } from "../api/schemas/oidc";
+import { CreateAccountBody, GrantRoleBody, ListAccountsQuery, RoleParams, Roles, SetPasswordBody, Tags, UpdateAccountBody } from "../schemas/accounts";
+import { AudienceBody, ChangePasswordBody, LoginBody, StepUpBody, TotpConfirmBody, ValidateBody } from "../schemas/auth";
+import { IdParams } from "../schemas/common";
+import { SetPgCredBody } from "../schemas/pgcreds";
+import { CreateOidcClientBody, OidcClientParams, OidcGrantParams, UpdateOidcClientBody } from "../schemas/oidc";
 import {
   AcceptInviteBody, AccountCredentialParams, CredentialParams, InviteParams, RegenerateRecoveryCodesBody, RenameCredentialBody,
-} from "../api/schemas/onboarding";
-import { CreateRuleBody, EvaluateBody, UpdateRuleBody } from "../api/schemas/policy";
-import { GranteeParams } from "../api/schemas/serviceAccounts";
+} from "../schemas/onboarding";
+import { CreateRuleBody, EvaluateBody, UpdateRuleBody } from "../schemas/policy";
+import { GranteeParams } from "../schemas/serviceAccounts";
 import { fromTimestamp, type Timestamp } from "./convert";
 import type { RpcRule } from "./chain";
 

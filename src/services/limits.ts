@@ -1,6 +1,6 @@
 /**
  * Names and limits, defined once: services enforce them, the REST schemas
- * (src/api/schemas/) are built from them, faces may show them.
+ * (src/schemas/) are built from them, faces may show them.
  */
 export { UUID_RE } from "../crypto/random";
 export { PASSWORD_MAX, PASSWORD_MIN } from "../crypto/password";

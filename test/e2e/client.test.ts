@@ -6,14 +6,14 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import * as OTPAuth from "otpauth";
 import { createRemoteJWKSet, customFetch, jwtVerify } from "jose";
-import type { Account as AccountSchema, TokenResponse as TokenResponseSchema } from "../../src/api/schemas/common";
-import type { TokenInfo as TokenInfoSchema } from "../../src/api/schemas/accounts";
-import type { AuditEvent as AuditEventSchema, AuditPage as AuditPageSchema } from "../../src/api/schemas/audit";
-import type { TotpEnrollResponse, ValidateResponse as ValidateResponseSchema } from "../../src/api/schemas/auth";
-import type { PgCred, PgCredListItem, SetPgCredBody } from "../../src/api/schemas/pgcreds";
-import type { Grant as GrantSchema, IssuedServiceToken } from "../../src/api/schemas/serviceAccounts";
-import type { CreateRuleBody, EvaluateResult, Rule, UpdateRuleBody } from "../../src/api/schemas/policy";
-import type { CreateAccountBody } from "../../src/api/schemas/accounts";
+import type { Account as AccountSchema, TokenResponse as TokenResponseSchema } from "../../src/schemas/common";
+import type { TokenInfo as TokenInfoSchema } from "../../src/schemas/accounts";
+import type { AuditEvent as AuditEventSchema, AuditPage as AuditPageSchema } from "../../src/schemas/audit";
+import type { TotpEnrollResponse, ValidateResponse as ValidateResponseSchema } from "../../src/schemas/auth";
+import type { PgCred, PgCredListItem, SetPgCredBody } from "../../src/schemas/pgcreds";
+import type { Grant as GrantSchema, IssuedServiceToken } from "../../src/schemas/serviceAccounts";
+import type { CreateRuleBody, EvaluateResult, Rule, UpdateRuleBody } from "../../src/schemas/policy";
+import type { CreateAccountBody } from "../../src/schemas/accounts";
 import {
   ApiError, BadRequestError, ConflictError, ForbiddenError, InternalServerError, McIasClient, McIasError,
   NotFoundError, PayloadTooLargeError, RateLimitedError, TransportError, UnauthorizedError, VaultSealedError,

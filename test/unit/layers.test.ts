@@ -45,12 +45,16 @@ const ALLOWED: Record<string, string[]> = {
   workers: ["root", "server", "http", "services", "config", "metrics"],
   // A face sees services (and their types), the shared HTTP helpers, the pure policy
   // vocabulary (action and resource names), config types — never the store, the
-  // vault, crypto or another face (the REST schemas excepted: one schema source).
-  FACE: ["services", "http", "policy", "config"],
+  // vault, crypto or another face. The request/response schemas (src/schemas) are the
+  // one schema source every face validates with (REST, gRPC, console forms).
+  FACE: ["services", "http", "policy", "config", "schemas"],
   // A face's own listener (`src/grpc/server.ts`, beside `src/server.ts`) is wired to the
   // composition root like src/server.ts; a face's `client.ts` is the client side of
   // that protocol (what `mcias ctl` uses) and sees the client library, not services.
-  LISTENER: ["root", "services", "http", "policy", "config", "metrics"],
+  LISTENER: ["root", "services", "http", "policy", "config", "metrics", "schemas"],
+  // TypeBox schemas (Elysia's t): built from the services' limits and the policy's
+  // vocabulary; they know nothing of any transport.
+  schemas: ["services", "policy"],
   FACE_CLIENT: ["client"],
   http: ["config"],
   services: ["policy", "store", "vault", "crypto", "config", "metrics"],
@@ -67,14 +71,14 @@ const ALLOWED: Record<string, string[]> = {
 
 /** Single files a part may reach although their folder is closed to it (pure helpers). */
 const FILE_EXCEPTIONS: Record<string, string[]> = {
-  FACE: ["crypto/constantTime.ts", "api/schemas/"],
-  LISTENER: ["crypto/constantTime.ts", "api/schemas/"],
+  FACE: ["crypto/constantTime.ts"],
+  LISTENER: ["crypto/constantTime.ts"],
 };
 
 /** npm/builtin packages only some parts may use. */
 const PACKAGE_RULES: { pkg: RegExp; only: string[]; why: string }[] = [
   { pkg: /^bun:sqlite$/, only: ["store", "cli"], why: "SQL lives in src/store (the break-glass CLI may open a file)" },
-  { pkg: /^(elysia|@elysiajs\/)/, only: ["root", "FACE", "LISTENER"], why: "Elysia is a face concern; services know nothing of it" },
+  { pkg: /^(elysia|@elysiajs\/)/, only: ["root", "FACE", "LISTENER", "schemas"], why: "Elysia is a face concern (and its `t` builds the shared schemas); services know nothing of it" },
 ];
 /** Parts that may import no package with I/O at all. */
 const NO_IO = new Set(["policy"]);
@@ -200,6 +204,8 @@ describe("layer map (docs/ARCHITECTURE.md §1)", () => {
     ["api/routes/x.ts", `import { Database } from "bun:sqlite";`, "bun:sqlite"],
     ["services/x.ts", `import { errorResponse } from "../http/errorResponse";`, "http"],
     ["services/x.ts", `export { x } from "../api/app";`, "face:api"],
+    ["services/x.ts", `import { LoginBody } from "../schemas/auth";`, "schemas"],
+    ["grpc/x.ts", `import { authRoutes } from "../api/routes/auth";`, "face:api"],
     ["policy/x.ts", `import { readFileSync } from "node:fs";`, "no packages"],
     ["policy/x.ts", `const m = await import("../store");`, "store"],
     ["client/x.ts", `import { AppError } from "../errors";`, "kernel"],
@@ -219,7 +225,7 @@ describe("layer map (docs/ARCHITECTURE.md §1)", () => {
     ["grpc/x.ts", `import type { Services } from "../services";`],
     ["oidc/x.ts", `import { errorResponse } from "../http/errorResponse";`],
     ["forwardauth/x.ts", `import { AppError } from "../errors";`],
-    ["grpc/x.ts", `import { LoginBody } from "../api/schemas/auth";`],
+    ["grpc/x.ts", `import { LoginBody } from "../schemas/auth";`],
     ["cli/db/x.ts", `import { createCore } from "../../app";`],
     ["grpc/server.ts", `import type { App } from "../app";`],
     ["grpc/client.ts", `import type { McIasApi } from "../client/client";`],

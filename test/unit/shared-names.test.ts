@@ -7,7 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { ErrorBody, Password, Username } from "../../src/api/schemas/common";
+import { ErrorBody, Password, Username } from "../../src/schemas/common";
 import { errorFromResponse } from "../../src/client/errors";
 import { ERROR_CODES, ERROR_STATUS } from "../../src/errors";
 import { PASSWORD_MAX, PASSWORD_MIN, USERNAME_RE } from "../../src/services/limits";

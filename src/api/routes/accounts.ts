@@ -2,10 +2,10 @@
 import { Elysia, t } from "elysia";
 import type { Services } from "../../services";
 import { authPlugin } from "../plugins/auth";
-import { Account, IdParams, responses } from "../schemas/common";
+import { Account, IdParams, responses } from "../../schemas/common";
 import {
   CreateAccountBody, GrantRoleBody, ListAccountsQuery, RoleParams, Roles, SetPasswordBody, Tags, TokenInfo, UpdateAccountBody,
-} from "../schemas/accounts";
+} from "../../schemas/accounts";
 
 export const accountRoutes = (s: Services) =>
   new Elysia({ prefix: "/v1/accounts", detail: { tags: ["accounts"] } })

@@ -2,8 +2,8 @@
 import { Elysia } from "elysia";
 import type { Services } from "../../services";
 import { authPlugin } from "../plugins/auth";
-import { responses } from "../schemas/common";
-import { AuditPage, AuditQuery, AuditVerdict } from "../schemas/audit";
+import { responses } from "../../schemas/common";
+import { AuditPage, AuditQuery, AuditVerdict } from "../../schemas/audit";
 
 export const auditRoutes = (s: Services) =>
   new Elysia({ prefix: "/v1/audit", detail: { tags: ["audit"] } })

@@ -4,9 +4,9 @@ import type { Services } from "../../services";
 import { authPlugin } from "../plugins/auth";
 import type { Limiters } from "../../http/limiters";
 import { rateLimitPlugin } from "../plugins/rateLimit";
-import { Account, responses, TokenResponse } from "../schemas/common";
-import { RecoveryCodes } from "../schemas/onboarding";
-import { AudienceBody, ChangePasswordBody, LoginBody, StepUpBody, TotpConfirmBody, TotpEnrollResponse } from "../schemas/auth";
+import { Account, responses, TokenResponse } from "../../schemas/common";
+import { RecoveryCodes } from "../../schemas/onboarding";
+import { AudienceBody, ChangePasswordBody, LoginBody, StepUpBody, TotpConfirmBody, TotpEnrollResponse } from "../../schemas/auth";
 
 export const authRoutes = (s: Services, limiters: Limiters) =>
   new Elysia({ prefix: "/v1/auth", detail: { tags: ["auth"] } })

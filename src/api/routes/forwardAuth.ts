@@ -12,7 +12,7 @@ import type { Services } from "../../services";
 import { viaTrustedProxy, clientIpOf } from "../../http/requestInfo";
 import { bearerTokenOrNull } from "../../http/bearer";
 import { readCookie, SESSION_COOKIE } from "../../http/cookies";
-import { responses } from "../schemas/common";
+import { responses } from "../../schemas/common";
 
 function originalUrl(h: Headers): URL | null {
   const whole = h.get("x-original-url");

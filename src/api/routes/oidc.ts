@@ -5,11 +5,11 @@
 import { Elysia, t } from "elysia";
 import type { Services } from "../../services";
 import { authPlugin } from "../plugins/auth";
-import { responses } from "../schemas/common";
+import { responses } from "../../schemas/common";
 import {
   CreateOidcClientBody, OidcClient, OidcClientParams, OidcClientSecret, OidcClientWithSecret, OidcGrant, OidcGrantParams,
   UpdateOidcClientBody,
-} from "../schemas/oidc";
+} from "../../schemas/oidc";
 
 export const oidcRoutes = (s: Services) =>
   new Elysia({ prefix: "/v1/oidc", detail: { tags: ["oidc"] } })

@@ -8,12 +8,12 @@ import type { Services } from "../../services";
 import type { Limiters } from "../../http/limiters";
 import { authPlugin } from "../plugins/auth";
 import { rateLimitPlugin } from "../plugins/rateLimit";
-import { IdParams, responses, TokenResponse } from "../schemas/common";
+import { IdParams, responses, TokenResponse } from "../../schemas/common";
 import {
   AcceptInviteBody, AccountCredentialParams, CeremonyOptions, CredentialParams, InviteLink, InviteParams, LoginOptionsBody,
   LoginVerifyBody, RecoveryCodes, RegenerateRecoveryCodesBody, RegisterOptionsBody, RegisterVerifyBody, RenameCredentialBody,
   WebauthnCredential,
-} from "../schemas/onboarding";
+} from "../../schemas/onboarding";
 
 export const onboardingRoutes = (s: Services, limiters: Limiters) =>
   new Elysia()

@@ -2,9 +2,9 @@
 import { Elysia, t } from "elysia";
 import type { Services } from "../../services";
 import { authPlugin } from "../plugins/auth";
-import { IdParams, responses } from "../schemas/common";
-import { PgCred, PgCredListItem, SetPgCredBody } from "../schemas/pgcreds";
-import { Grant, GrantBody, GranteeParams } from "../schemas/serviceAccounts";
+import { IdParams, responses } from "../../schemas/common";
+import { PgCred, PgCredListItem, SetPgCredBody } from "../../schemas/pgcreds";
+import { Grant, GrantBody, GranteeParams } from "../../schemas/serviceAccounts";
 
 export const pgcredRoutes = (s: Services) =>
   new Elysia({ detail: { tags: ["pgcreds"] } })

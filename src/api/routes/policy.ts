@@ -2,8 +2,8 @@
 import { Elysia, t } from "elysia";
 import type { Services } from "../../services";
 import { authPlugin } from "../plugins/auth";
-import { responses } from "../schemas/common";
-import { CreateRuleBody, EvaluateBody, EvaluateResult, Rule, RuleParams, UpdateRuleBody } from "../schemas/policy";
+import { responses } from "../../schemas/common";
+import { CreateRuleBody, EvaluateBody, EvaluateResult, Rule, RuleParams, UpdateRuleBody } from "../../schemas/policy";
 
 export const policyRoutes = (s: Services) =>
   new Elysia({ prefix: "/v1/policy", detail: { tags: ["policy"] } })

@@ -2,9 +2,9 @@
 import { Elysia, t } from "elysia";
 import type { Services } from "../../services";
 import { authPlugin } from "../plugins/auth";
-import { IdParams, responses } from "../schemas/common";
-import { Grant, GrantBody, GranteeParams, IssuedServiceToken } from "../schemas/serviceAccounts";
-import { AudienceBody } from "../schemas/auth";
+import { IdParams, responses } from "../../schemas/common";
+import { Grant, GrantBody, GranteeParams, IssuedServiceToken } from "../../schemas/serviceAccounts";
+import { AudienceBody } from "../../schemas/auth";
 
 export const serviceAccountRoutes = (s: Services) =>
   new Elysia({ prefix: "/v1/accounts", detail: { tags: ["service accounts"] } })

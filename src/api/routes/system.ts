@@ -2,7 +2,7 @@
 import { Elysia, t } from "elysia";
 import type { Services } from "../../services";
 import { authPlugin } from "../plugins/auth";
-import { Closed, responses } from "../schemas/common";
+import { Closed, responses } from "../../schemas/common";
 import type { Limiters } from "../../http/limiters";
 import { rateLimitPlugin } from "../plugins/rateLimit";
 

@@ -4,8 +4,8 @@ import type { Services } from "../../services";
 import { authPlugin } from "../plugins/auth";
 import type { Limiters } from "../../http/limiters";
 import { rateLimitPlugin } from "../plugins/rateLimit";
-import { Closed, responses } from "../schemas/common";
-import { ValidateBody, ValidateResponse } from "../schemas/auth";
+import { Closed, responses } from "../../schemas/common";
+import { ValidateBody, ValidateResponse } from "../../schemas/auth";
 
 export const tokenRoutes = (s: Services, limiters: Limiters) =>
   new Elysia({ prefix: "/v1/token", detail: { tags: ["tokens"] } })

@@ -9,7 +9,7 @@
  * call the same services as REST.
  */
 import { Value } from "@sinclair/typebox/value";
-import { AuthenticationResponse, LoginOptionsBody, RegisterOptionsBody, RegistrationResponse } from "../../api/schemas/onboarding";
+import { AuthenticationResponse, LoginOptionsBody, RegisterOptionsBody, RegistrationResponse } from "../../schemas/onboarding";
 import { t } from "elysia";
 import { AppError } from "../../errors";
 import type { AccountView } from "../../services/views";

@@ -4,7 +4,7 @@
  * the UI's raw-JSON form gets exactly the same validation.
  */
 import { t } from "elysia";
-import { ACTIONS, RESOURCE_TYPES } from "../../policy";
+import { ACTIONS, RESOURCE_TYPES } from "../policy";
 import { Closed, Uuid } from "./common";
 
 const Names = (description: string) => t.Array(t.String({ maxLength: 200 }), { minItems: 1, maxItems: 64, description });

@@ -3,8 +3,8 @@
  * object schema is closed (additionalProperties: false): unknown fields are 400.
  */
 import { t, type TSchema } from "elysia";
-import { ERROR_CODES } from "../../errors";
-import { PASSWORD_MAX, PASSWORD_MIN, USERNAME_RE } from "../../services/limits";
+import { ERROR_CODES } from "../errors";
+import { PASSWORD_MAX, PASSWORD_MIN, USERNAME_RE } from "../services/limits";
 
 export const Closed = { additionalProperties: false } as const;
 
