@@ -1,6 +1,6 @@
 /**
  * Builds panva's oidc-provider over MCIAS's services: storage, clients, keys, accounts
- * and claims all come from src/services/oidc.ts. One instance per keyset version (a
+ * and claims all come from src/services/oidcProvider.ts. One instance per keyset version (a
  * new RS256/ES256 key or an unseal builds a new one); nothing here touches the store
  * or the vault.
  */
@@ -8,7 +8,7 @@ import type Provider from "oidc-provider";
 import type { AdapterLike, Configuration, InteractionPolicyModule, KoaContextLike } from "oidc-provider";
 import type { Logger } from "../log";
 import type { Services } from "../services";
-import type { OidcKeyset } from "../services/oidc";
+import type { OidcKeyset } from "../services/oidcProvider";
 import { errorPage, logoutPage, loggedOutPage } from "./pages";
 
 export const OIDC_PREFIX = "/oidc";

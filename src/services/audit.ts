@@ -20,7 +20,7 @@ export const AUDIT_EVENT_TYPES = [
   "vault_unsealed",
   // Beyond SPEC §7's list: a failed unseal is worth a row of its own.
   "vault_unseal_failed",
-  // OpenID Connect provider (SPEC §16, src/services/oidc.ts).
+  // OpenID Connect provider (SPEC §16, src/services/oidcProvider.ts).
   "oidc_client_created", "oidc_client_updated", "oidc_client_deleted", "oidc_client_secret_rotated",
   "oidc_login", "oidc_login_refused", "oidc_grant_revoked",
   // SPEC §15 (issue 20): onboarding.

@@ -8,7 +8,7 @@ import { createAuthService } from "./auth";
 import { createAuthz } from "./authz";
 import type { ServiceDeps } from "./deps";
 import { createMaintenanceService } from "./maintenance";
-import { createOidcService } from "./oidc";
+import { createOidcService } from "./oidcProvider";
 import { createPolicyService } from "./policy";
 import { createPgCredService } from "./pgcreds";
 import { createPolicyCache } from "./policyCache";

@@ -16,7 +16,7 @@ import { KeyfileError, readKeyfile } from "../vault/masterKey";
 import type { AccountService } from "./accounts";
 import type { AuditService } from "./audit";
 import { totpAad } from "./auth";
-import { clientSecretAad, oidcKeyAad } from "./oidc";
+import { clientSecretAad, oidcKeyAad } from "./oidcProvider";
 import { iso, type ServiceDeps } from "./deps";
 import { type Ctx } from "./principal";
 import { pgcredAad } from "./pgcreds";

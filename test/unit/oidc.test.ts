@@ -1,7 +1,7 @@
 /** OpenID Connect: redirect URI rules and the [oidc] config section. */
 import { describe, expect, test } from "bun:test";
 import { ConfigError, validateConfig } from "../../src/config/validate";
-import { redirectUriProblem } from "../../src/services/oidc";
+import { redirectUriProblem } from "../../src/services/oidcProvider";
 
 describe("redirect URIs an admin may register", () => {
   test.each([

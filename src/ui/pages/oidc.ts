@@ -3,7 +3,7 @@
  * (register with the secret shown once, rotate, delete) and, on every dashboard, the
  * applications the signed-in person has signed in to, each with a sign-out button.
  */
-import type { OidcClientView } from "../../services/oidc";
+import type { OidcClientView } from "../../services/oidcProvider";
 import { html, type Html } from "../html";
 import type { Rc } from "../http";
 import { actionButton, badge, field, postForm, secretBox, select, table, time } from "../layout";
