@@ -9,7 +9,7 @@ import { createHash, generateKeyPairSync, randomBytes as nodeRandomBytes } from 
 import { AppError, assertThat } from "../errors";
 import { open, seal } from "../crypto/aead";
 import type { AccountRow } from "../store/accounts";
-import type { OidcClientRow, OidcPayloadRow } from "../store/oidc";
+import type { OidcClientRow, OidcPayloadRow } from "../store/oidcRepo";
 import type { AuditService } from "./audit";
 import type { Authz } from "./authz";
 import { iso, type ServiceDeps } from "./deps";

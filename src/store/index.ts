@@ -7,7 +7,7 @@ import { createAccountRepo } from "./accounts";
 import { createAuditRepo } from "./audit";
 import { createDelegateRepo, createPgAccessRepo } from "./delegates";
 import { createMaintenanceRepo } from "./maintenance";
-import { createOidcRepo } from "./oidc";
+import { createOidcRepo } from "./oidcRepo";
 import { createPgCredRepo } from "./pgcreds";
 import { createPolicyRuleRepo } from "./policyRules";
 import { createServerConfigRepo } from "./serverConfig";
