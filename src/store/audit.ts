@@ -1,17 +1,8 @@
 import type { Database } from "bun:sqlite";
 import { chainHash, GENESIS, type ChainFields, type ChainVerdict } from "./auditChain";
 
-export interface AuditRow {
-  id: number;
-  time: string;
-  type: string;
-  actor_id: string | null;
-  actor: string | null;
-  target_id: string | null;
-  target: string | null;
-  ip: string | null;
-  details: string;
-}
+/** An audit row as stored: exactly the fields its chain hash covers (auditChain.ts). */
+export type AuditRow = ChainFields;
 
 export interface AuditFilter {
   /** Matches actor or target. */
