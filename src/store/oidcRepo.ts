@@ -84,7 +84,10 @@ export function createOidcRepo(db: Database) {
       /** Grants of an account (one row per client authorization). */
       grantsOf: (accountId: string) => db.query<OidcPayloadRow, [string]>(
         `SELECT ${PAYLOAD_COLS} FROM oidc_payloads WHERE model = 'Grant' AND account_id = ? ORDER BY client_id`).all(accountId),
-      pruneExpired: (nowMs: number) => db.run("DELETE FROM oidc_payloads WHERE expires_at IS NOT NULL AND expires_at < ?", [nowMs]).changes,
+      /** Deletes at most `limit` rows expired before `nowMs` (oidc_payloads_by_expiry; the table has no rowid, so by key); returns how many. */
+      pruneExpiredBatch: (nowMs: number, limit: number) => db.run(
+        `DELETE FROM oidc_payloads WHERE (model, id_hash) IN
+           (SELECT model, id_hash FROM oidc_payloads WHERE expires_at IS NOT NULL AND expires_at < ? LIMIT ?)`, [nowMs, limit]).changes,
     },
     keys: {
       list: () => db.query<OidcKeyRow, []>("SELECT kid, use, alg, private_enc, public_jwk, created_at FROM oidc_keys ORDER BY created_at, kid").all(),

@@ -14,6 +14,9 @@ const COLS = "jti, account_id, kind, issued_at, expires_at, revoked_at, revoke_r
 
 export function createTokenRepo(db: Database) {
   const byJti = db.query<TokenRow, [string]>(`SELECT ${COLS} FROM tokens WHERE jti = ?`);
+  const pruneBatch = db.query<never, [string, number]>(
+    "DELETE FROM tokens WHERE rowid IN (SELECT rowid FROM tokens WHERE expires_at < ? LIMIT ?)",
+  );
   return {
     get: (jti: string) => byJti.get(jti),
     insert(t: Omit<TokenRow, "revoked_at" | "revoke_reason">): void {
@@ -39,9 +42,13 @@ export function createTokenRepo(db: Database) {
     },
     listFor: (accountId: string) =>
       db.query<TokenRow, [string]>(`SELECT ${COLS} FROM tokens WHERE account_id = ? ORDER BY issued_at DESC, jti`).all(accountId),
-    /** Deletes rows that expired before `cutoff`; returns how many. */
-    pruneExpired(cutoff: string): number {
-      return db.run("DELETE FROM tokens WHERE expires_at < ?", [cutoff]).changes;
+    /**
+     * Deletes at most `limit` rows that expired before `cutoff` (found through the
+     * tokens_by_expiry index); returns how many. One bounded batch: the caller runs each
+     * in its own short transaction so other writers get the lock in between.
+     */
+    pruneExpiredBatch(cutoff: string, limit: number): number {
+      return pruneBatch.run(cutoff, limit).changes;
     },
   };
 }

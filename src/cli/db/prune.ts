@@ -7,8 +7,11 @@ export const pruneCommand = defineCommand({
     tokens: defineCommand({
       meta: { name: "tokens", description: "Delete the rows of expired tokens (an expired token is refused with or without its row)" },
       args: { ...configArg },
-      run: ({ args }) => withDb(args.config, (c) => {
-        console.log(`deleted ${c.services.maintenance.pruneTokens(c.ctx)} expired token row(s)`);
+      // In batches, each its own short transaction (services/maintenance.ts): safe beside
+      // a running server, whose writers get the lock between batches.
+      run: ({ args }) => withDb(args.config, async (c) => {
+        const r = await c.services.maintenance.pruneTokens(c.ctx);
+        console.log(`deleted ${r.deleted} expired token row(s)`);
       }),
     }),
   },
