@@ -8,12 +8,18 @@
  *   - idle RSS and RSS under load (target idle ≤ 50 MB)
  *   - compiled binary start to first 200 (ms)
  *   - audit query p95 with 1M audit rows and 100k accounts (target ≤ 50 ms)
+ *   - with 1M token rows too (95% expired): validate p99 (target ≤ 50 ms), and
+ *     `mcias db prune tokens` beside the running server: its total time and the longest
+ *     stall a concurrent writing probe request saw (target ≤ 100 ms)
  *   - gRPC ValidateToken throughput (ghz) next to REST validate, and what gRPC adds to the binary
  * Uses the compiled binary ($MCIAS_BIN, else builds .tmp/bench/mcias) and wrk.
  * Not part of `npm test`. Env: BENCH_SECONDS (wrk duration, default 3), BENCH_ROUNDS
  * (alternating rounds per throughput pair, default 3; the ratio is their median),
  * BENCH_CONNECTIONS (default 32), BENCH_AUDIT_ROWS (default 1000000; 0 skips the audit
- * bench), BENCH_WORKERS (`[server] workers` of the server under test, default 1).
+ * bench), BENCH_TOKEN_ROWS (default 1000000; 0 skips the validate-p99 and prune bench),
+ * BENCH_ACCOUNTS (default 100000), BENCH_WORKERS (`[server] workers` of the server under
+ * test, default 1), BENCH_ONLY=scale (only the large-database figures: audit, validate
+ * p99, prune).
  */
 import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -25,6 +31,7 @@ const ROUNDS = Number(Bun.env.BENCH_ROUNDS ?? 3);
 const CONNS = Number(Bun.env.BENCH_CONNECTIONS ?? 32);
 const AUDIT_ROWS = Number(Bun.env.BENCH_AUDIT_ROWS ?? 1_000_000);
 const ACCOUNTS = Number(Bun.env.BENCH_ACCOUNTS ?? 100_000);
+const TOKEN_ROWS = Number(Bun.env.BENCH_TOKEN_ROWS ?? 1_000_000);
 const WORKERS = Number(Bun.env.BENCH_WORKERS ?? 1);
 const ARGON2 = { time: 3, memory: 65536 }; // the SPEC defaults, not the fast test ones
 
@@ -36,7 +43,7 @@ if (!Bun.env.MCIAS_BIN) {
   Bun.env.MCIAS_BIN = out;
 }
 // Imported after MCIAS_BIN is set: the fixture picks the binary from it.
-const { startServer, removeDir, ADMIN_PASSWORD } = await import("../test/helpers/server");
+const { startServer, removeDir, runMcias, ADMIN_PASSWORD } = await import("../test/helpers/server");
 
 const SECTIONS = {
   server: `trusted_proxies = ["127.0.0.1"]\nworkers = ${WORKERS}`,
@@ -283,11 +290,14 @@ async function run() {
     await s.stop();
   }
 
-  if (AUDIT_ROWS > 0) await auditBench();
+  if (AUDIT_ROWS > 0 || TOKEN_ROWS > 0) await auditBench();
   console.log("\nSummary:\n" + results.map((r) => `  ${r}`).join("\n"));
 }
 
-/** Audit query latency on a large log: rows generated straight into the database file. */
+/**
+ * The Scale goal: audit query latency on a large log, validate latency and a live prune
+ * with 1M token rows; rows generated straight into the database file (server stopped).
+ */
 async function auditBench() {
   const s0 = await startServer({ sections: SECTIONS });
   await s0.stop();
@@ -317,25 +327,89 @@ async function auditBench() {
       ins.run(time, types[i % types.length]!, a, `bench-${(i * 7919) % ids.length}`, t, `bench-${(i * 104729) % ids.length}`, "127.0.0.1", "{}");
     }
   })();
+  // Token rows as years of logins leave them: random jti, spread over the accounts,
+  // 95% expired (over the last 30 days), 5% live (the next 30 days).
+  db.transaction(() => {
+    const ins = db.prepare("INSERT INTO tokens (jti, account_id, kind, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)");
+    for (let i = 0; i < TOKEN_ROWS; i++) {
+      const exp = i % 20 === 0 ? now + 60_000 + (i % 30) * 86_400_000 : now - 60_000 - ((i * 7) % 2_592_000) * 1000;
+      ins.run(crypto.randomUUID(), ids[(i * 7919) % ids.length]!, i % 3 ? "session" : "service", new Date(exp - 3_600_000).toISOString(), new Date(exp).toISOString());
+    }
+  })();
   db.run("ANALYZE");
   db.close();
   const genS = ((performance.now() - t0) / 1000).toFixed(1);
 
   const s = await serveToFile(s0);
+  const queries = (i: number): string => {
+    const id = ids[(i * 31) % ids.length]!;
+    const since = new Date(now - ((i % 50) + 1) * 3600_000).toISOString();
+    switch (i % 5) {
+      case 0: return "/v1/audit";
+      case 1: return `/v1/audit?account=${id}`;
+      case 2: return `/v1/audit?type=${types[i % types.length]}&limit=500`;
+      case 3: return `/v1/audit?since=${encodeURIComponent(since)}&until=${encodeURIComponent(new Date(Date.parse(since) + 600_000).toISOString())}`;
+      default: return `/v1/audit?account=${id}&type=login_ok`;
+    }
+  };
   try {
+    if (AUDIT_ROWS > 0) await auditQueries();
+    if (TOKEN_ROWS > 0) await tokenFigures();
+  } finally {
+    await s.stop();
+    removeDir(s.dir);
+  }
+
+  async function tokenFigures() {
     const token = await s.login("admin", ADMIN_PASSWORD);
-    const lat: number[] = [];
-    const queries = (i: number): string => {
-      const id = ids[(i * 31) % ids.length]!;
-      const since = new Date(now - ((i % 50) + 1) * 3600_000).toISOString();
-      switch (i % 5) {
-        case 0: return "/v1/audit";
-        case 1: return `/v1/audit?account=${id}`;
-        case 2: return `/v1/audit?type=${types[i % types.length]}&limit=500`;
-        case 3: return `/v1/audit?since=${encodeURIComponent(since)}&until=${encodeURIComponent(new Date(Date.parse(since) + 600_000).toISOString())}`;
-        default: return `/v1/audit?account=${id}&type=login_ok`;
+    // Validate p99 with a real token: 4 concurrent clients, sequential requests each.
+    const validate = async (lat: number[], n: number) => {
+      for (let i = 0; i < n; i++) {
+        const t1 = performance.now();
+        const r = await s.call("POST", "/v1/token/validate", { json: { token } });
+        lat.push(performance.now() - t1);
+        if (r.body?.valid !== true) throw new Error(`validate ${r.status} ${JSON.stringify(r.body)}`);
       }
     };
+    await validate([], 200); // warm-up
+    const vl: number[] = [];
+    await Promise.all([0, 1, 2, 3].map(() => validate(vl, 1000)));
+    figure(`bench scale validate: p99 ${pct(vl, 99).toFixed(1)} ms, p50 ${pct(vl, 50).toFixed(1)} ms over ${vl.length} requests (4 concurrent) with ${TOKEN_ROWS} token rows, ${AUDIT_ROWS} audit rows, ${ACCOUNTS} accounts (target p99 <= 50 ms)`);
+
+    // The prune beside the running server, while a probe WRITES (issue a service token:
+    // insert, revoke, audit row) every 5 ms and a client validates: the probe waits
+    // whenever the prune holds the write lock, and the whole server waits with it.
+    const probe = await s.call("POST", "/v1/accounts", { token, json: { username: "bench-prune-probe", account_type: "system" } });
+    if (probe.status !== 201) throw new Error(`probe account ${probe.status}`);
+    const live = (() => {
+      const d = new Database(join(s.dir, "mcias.db"), { readonly: true });
+      try { return (d.query("SELECT count(*) AS n FROM tokens WHERE expires_at >= ?").get(new Date().toISOString()) as { n: number }).n; } finally { d.close(); }
+    })();
+    let pruning = true;
+    const wl: number[] = [], vdl: number[] = [];
+    const writes = (async () => {
+      while (pruning) {
+        const t1 = performance.now();
+        const r = await s.call("POST", `/v1/accounts/${probe.body.id}/token`, { token });
+        wl.push(performance.now() - t1);
+        if (r.status !== 200) throw new Error(`probe write ${r.status} ${JSON.stringify(r.body)}`);
+        await Bun.sleep(5);
+      }
+    })();
+    const reads = (async () => { while (pruning) { await validate(vdl, 1); await Bun.sleep(5); } })();
+    const t1 = performance.now();
+    const pr = await runMcias(["db", "prune", "tokens", "--config", s.configPath]);
+    const pruneS = (performance.now() - t1) / 1000;
+    pruning = false;
+    await Promise.all([writes, reads]);
+    if (pr.code !== 0) throw new Error(`prune failed: ${pr.stderr}`);
+    const deleted = Number(/deleted (\d+)/.exec(pr.stdout)?.[1] ?? NaN);
+    figure(`bench scale prune: mcias db prune tokens deleted ${deleted} of ${TOKEN_ROWS} rows (${live} live kept) in ${pruneS.toFixed(1)} s beside the running server; longest stall of a concurrent write ${Math.max(...wl).toFixed(1)} ms (p99 ${pct(wl, 99).toFixed(1)} ms over ${wl.length} writes; validate during the prune p99 ${pct(vdl, 99).toFixed(1)} ms) (target longest stall <= 100 ms)`);
+  }
+
+  async function auditQueries() {
+    const token = await s.login("admin", ADMIN_PASSWORD);
+    const lat: number[] = [];
     for (let i = 0; i < 10; i++) await s.call("GET", queries(i), { token }); // warm-up
     let pages = 0;
     for (let i = 0; i < 200; i++) {
@@ -351,12 +425,14 @@ async function auditBench() {
         pages++;
       }
     }
-    figure(`bench audit: p95 ${pct(lat, 95).toFixed(1)} ms, p50 ${pct(lat, 50).toFixed(1)} ms over ${lat.length} queries (${pages} cursor pages) with ${AUDIT_ROWS} audit rows and ${ACCOUNTS} accounts (generated in ${genS}s) (target p95 <= 50 ms)`);
-  } finally {
-    await s.stop();
-    removeDir(s.dir);
+    figure(`bench audit: p95 ${pct(lat, 95).toFixed(1)} ms, p50 ${pct(lat, 50).toFixed(1)} ms over ${lat.length} queries (${pages} cursor pages) with ${AUDIT_ROWS} audit rows, ${TOKEN_ROWS} token rows and ${ACCOUNTS} accounts (generated in ${genS}s) (target p95 <= 50 ms)`);
   }
 }
 
-await run();
-await sizeFigures();
+if (Bun.env.BENCH_ONLY === "scale") {
+  await auditBench();
+  console.log("\nSummary:\n" + results.map((r) => `  ${r}`).join("\n"));
+} else {
+  await run();
+  await sizeFigures();
+}
