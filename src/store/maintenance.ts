@@ -22,6 +22,30 @@ export function createMaintenanceRepo(db: Database) {
       db.run("UPDATE accounts SET totp_secret_enc = ?, totp_pending_enc = ? WHERE id = ?", [secret, pending, id]);
     },
 
+    /**
+     * Bulk-delete mode of this connection (the batched prune): a commit does not wait for
+     * fsync (synchronous=NORMAL: in WAL mode a crash can roll back only the latest
+     * commits, never corrupt the file) and does not checkpoint; the caller calls
+     * checkpoint() after each batch, when the write lock is already free. So a batch
+     * holds the lock only while it changes pages. Returns the function that puts both
+     * settings back (call it before a commit that must be on disk).
+     */
+    bulkDeleteMode(): () => void {
+      const sync = db.query<{ synchronous: number }, []>("PRAGMA synchronous").get()!.synchronous;
+      const auto = db.query<{ wal_autocheckpoint: number }, []>("PRAGMA wal_autocheckpoint").get()!.wal_autocheckpoint;
+      db.run("PRAGMA synchronous = NORMAL");
+      db.run("PRAGMA wal_autocheckpoint = 0");
+      return () => {
+        db.run(`PRAGMA synchronous = ${Number(sync)}`);
+        db.run(`PRAGMA wal_autocheckpoint = ${Number(auto)}`);
+      };
+    },
+
+    /** Copies committed WAL frames into the database file; PASSIVE: never waits for or blocks a writer. */
+    checkpoint(): void {
+      db.run("PRAGMA wal_checkpoint(PASSIVE)");
+    },
+
     /** A keyfile master key has no KDF: drop a passphrase's salt and parameters. */
     clearKdf(now: string): void {
       db.run("UPDATE server_config SET kdf_salt = NULL, kdf_params = NULL, updated_at = ? WHERE id = 1", [now]);

@@ -49,7 +49,7 @@ describe("batched prune", () => {
     const before = prunedRows().length;
     const r = await h.app.services.maintenance.pruneTokens(OPERATOR_CTX, { batchSize: 100, ...FIXED });
     // 12 full token batches + one of 34; 2 full OIDC batches + one of 50.
-    expect(r).toEqual({ deleted: 1234, oidc_rows: 250, batches: 16 });
+    expect(r).toEqual({ deleted: 1234, oidc_rows: 250, batches: 16, complete: true });
     const leftTokens = db().query("SELECT jti FROM tokens WHERE jti LIKE 'a-%' ORDER BY jti").all().map((x) => (x as { jti: string }).jti);
     expect(leftTokens).toEqual([...liveJtis].sort());
     const leftOidc = db().query("SELECT id_hash FROM oidc_payloads WHERE id_hash LIKE 'a-%' ORDER BY id_hash").all().map((x) => (x as { id_hash: string }).id_hash);
@@ -65,7 +65,7 @@ describe("batched prune", () => {
 
     // Nothing left to delete: no row written.
     const again = await h.app.services.maintenance.pruneTokens(OPERATOR_CTX, { batchSize: 100, ...FIXED });
-    expect(again).toEqual({ deleted: 0, oidc_rows: 0, batches: 2 });
+    expect(again).toEqual({ deleted: 0, oidc_rows: 0, batches: 2, complete: true });
     expect(prunedRows().length).toBe(before + 1);
   });
 
@@ -74,7 +74,7 @@ describe("batched prune", () => {
     const before = prunedRows().length;
     const r = await h.app.services.maintenance.pruneTokens(OPERATOR_CTX, { batchSize: 100, ...FIXED });
     // 3 full batches, one empty that ends the tokens, one empty OIDC batch that carries the row.
-    expect(r).toEqual({ deleted: 300, oidc_rows: 0, batches: 5 });
+    expect(r).toEqual({ deleted: 300, oidc_rows: 0, batches: 5, complete: true });
     expect(db().query("SELECT count(*) AS n FROM tokens WHERE jti LIKE 'b-x-%'").get()).toEqual({ n: 0 });
     expect(db().query("SELECT count(*) AS n FROM tokens WHERE jti LIKE 'b-l-%'").get()).toEqual({ n: 5 });
     expect(prunedRows().slice(before)).toEqual([{ deleted: 300, expired_before: iso(h.now()), oidc_rows: 0, batches: 5 }]);
@@ -100,6 +100,38 @@ describe("batched prune", () => {
     // One long DELETE would have let no write in before it finished.
     expect(interleaved).toBeGreaterThanOrEqual(10);
     expect(db().query("SELECT count(*) AS n FROM tokens WHERE jti LIKE 'c-w-%'").get()).toEqual({ n: interleaved });
+  });
+
+  test("stopped early (Ctrl-C): what was deleted is audited as incomplete; a second run finishes", async () => {
+    seed("e", 3000, 3, 0, 0);
+    const before = prunedRows().length;
+    const stop = new AbortController();
+    const run = h.app.services.maintenance.pruneTokens(OPERATOR_CTX, { batchSize: 100, batchBudgetMs: Number.POSITIVE_INFINITY, pauseMs: 2, signal: stop.signal });
+    const left = () => (db().query("SELECT count(*) AS n FROM tokens WHERE jti LIKE 'e-x-%'").get() as { n: number }).n;
+    while (left() === 3000) await Bun.sleep(1); // the first batch has committed
+    stop.abort();
+    const r = await run;
+    expect(r.complete).toBe(false);
+    expect(r.deleted).toBeGreaterThan(0);
+    expect(r.deleted).toBeLessThan(3000);
+    expect(r.deleted % 100).toBe(0);
+    expect(left()).toBe(3000 - r.deleted);
+    expect(prunedRows().slice(before)).toEqual([{ deleted: r.deleted, expired_before: iso(h.now()), oidc_rows: 0, batches: r.batches, incomplete: true }]);
+
+    const rest = await h.app.services.maintenance.pruneTokens(OPERATOR_CTX, { batchSize: 100, ...FIXED });
+    expect(rest).toMatchObject({ deleted: 3000 - r.deleted, complete: true });
+    expect(left()).toBe(0);
+    expect(db().query("SELECT count(*) AS n FROM tokens WHERE jti LIKE 'e-l-%'").get()).toEqual({ n: 3 });
+    expect(prunedRows().length).toBe(before + 2);
+  });
+
+  test("the connection is back to synchronous=FULL with automatic checkpoints afterwards", async () => {
+    seed("f", 50, 0, 0, 0);
+    const pragmas = () => [db().query("PRAGMA synchronous").get(), db().query("PRAGMA wal_autocheckpoint").get()];
+    const before = pragmas();
+    expect(before).toEqual([{ synchronous: 2 }, { wal_autocheckpoint: 1000 }]);
+    await h.app.services.maintenance.pruneTokens(OPERATOR_CTX, { batchSize: 10, ...FIXED });
+    expect(pragmas()).toEqual(before);
   });
 
   test("only the operator may prune; a bad batch size is refused with nothing deleted", async () => {
