@@ -1,6 +1,6 @@
 /**
  * `mcias db prune tokens` on a large table beside a RUNNING server (issue 23, Scale):
- * 120k expired token rows (~40 MB of table and indexes), generated straight into the database file
+ * 300k expired token rows (~100 MB of table and indexes), generated straight into the database file
  * while the server is stopped, are pruned by the compiled binary while a loop of writing
  * requests (issue a service token: insert + revoke + audit row) hits the server. No
  * request may fail and none may stall long: the prune works in short batches and pauses
@@ -11,9 +11,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { createSystem, removeDir, startServer, type TestServer } from "../helpers/server";
+import { createSystem, mciasCommand, removeDir, startServer, type TestServer } from "../helpers/server";
 
-const EXPIRED = 120_000;
+const EXPIRED = 300_000;
 const LIVE = 2_000;
 const ACCOUNTS = 2_000;
 const STALL_BOUND_MS = 1_000;
@@ -108,7 +108,47 @@ describe("prune tokens beside a running server", () => {
     const rows = (await s.call("GET", "/v1/audit?type=tokens_pruned", { token: admin })).body.events;
     expect(rows.length).toBe(1);
     expect(rows[0]).toMatchObject({ actor: "mcias-db", details: { deleted: EXPIRED } });
-    expect(rows[0].details.batches).toBeGreaterThan(EXPIRED / 500);
+    // Batches of at most 1,000 rows (PRUNE_BATCH_ROWS), not one DELETE.
+    expect(rows[0].details.batches).toBeGreaterThan(EXPIRED / 1000);
     expect((await s.call("GET", "/v1/audit/verify", { token: admin })).body.ok).toBe(true);
+  }, 120_000);
+
+  test("Ctrl-C stops after the current batch: exit 1, the rows deleted so far audited as incomplete", async () => {
+    const admin = await s.adminToken();
+    const n = 40_000;
+    // Written beside the running server (WAL, busy timeout), as expired logins pile up.
+    const w = new Database(join(s.dir, "mcias.db"));
+    try {
+      w.run("PRAGMA busy_timeout = 5000");
+      const now = Date.now();
+      w.transaction(() => {
+        const ins = w.prepare("INSERT INTO tokens (jti, account_id, kind, issued_at, expires_at) VALUES (?, ?, 'service', ?, ?)");
+        for (let i = 0; i < n; i++) ins.run(`sig-${crypto.randomUUID()}`, svcId, new Date(now - 7_200_000).toISOString(), new Date(now - 60_000 - i).toISOString());
+      }).immediate();
+    } finally {
+      w.close();
+    }
+    const left = () => {
+      const d = new Database(join(s.dir, "mcias.db"), { readonly: true });
+      try { return (d.query("SELECT count(*) AS n FROM tokens WHERE jti LIKE 'sig-%'").get() as { n: number }).n; } finally { d.close(); }
+    };
+    const p = Bun.spawn([...mciasCommand(), "db", "prune", "tokens", "--config", s.configPath], { stdout: "pipe", stderr: "pipe", env: { ...Bun.env, NO_COLOR: "1" } });
+    const deadline = Date.now() + 60_000;
+    while (left() === n && Date.now() < deadline && p.exitCode === null) await Bun.sleep(5); // a batch has committed
+    p.kill("SIGINT");
+    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    expect(code).toBe(1);
+    expect(err).toContain("stopped early");
+    const deleted = Number(/^deleted (\d+) expired token row\(s\)$/m.exec(out)?.[1]);
+    expect(deleted).toBeGreaterThan(0);
+    expect(deleted).toBeLessThan(n);
+    expect(left()).toBe(n - deleted);
+    const rows = (await s.call("GET", "/v1/audit?type=tokens_pruned", { token: admin })).body.events;
+    expect(rows[0]).toMatchObject({ actor: "mcias-db", details: { deleted, incomplete: true } });
+    // A second run finishes the job.
+    const again = await s.mcias(["db", "prune", "tokens"]);
+    expect(again.code).toBe(0);
+    expect(again.stdout.trim()).toBe(`deleted ${n - deleted} expired token row(s)`);
+    expect(left()).toBe(0);
   }, 120_000);
 });
