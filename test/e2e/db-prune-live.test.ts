@@ -1,6 +1,6 @@
 /**
  * `mcias db prune tokens` on a large table beside a RUNNING server (issue 23, Scale):
- * 300k expired token rows (~100 MB of table and indexes), generated straight into the database file
+ * 200k expired token rows (~70 MB of table and indexes), generated straight into the database file
  * while the server is stopped, are pruned by the compiled binary while a loop of writing
  * requests (issue a service token: insert + revoke + audit row) hits the server. No
  * request may fail and none may stall long: the prune works in short batches and pauses
@@ -13,7 +13,7 @@ import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { createSystem, mciasCommand, removeDir, startServer, type TestServer } from "../helpers/server";
 
-const EXPIRED = 300_000;
+const EXPIRED = 200_000;
 const LIVE = 2_000;
 const ACCOUNTS = 2_000;
 const STALL_BOUND_MS = 1_000;
