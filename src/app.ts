@@ -18,6 +18,7 @@ import { createOidc, OIDC_ROUTE_TEMPLATES } from "./oidc";
 import { createTelemetry } from "./metrics/telemetry";
 import { createRouteMatcher } from "./http/routeTemplate";
 import { withRequestInfo, type RequestInfo } from "./http/requestInfo";
+import { pathOf } from "./http/path";
 import type { VaultShare } from "./services/vault";
 
 export interface AppOptions {
@@ -125,7 +126,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     log,
     handle: (req, info) => {
       const r = withRequestInfo(req, info ?? { ip: null });
-      return oidc.matches(new URL(r.url).pathname) ? oidc.handle(r) : root.handle(r);
+      return oidc.matches(info?.path ?? pathOf(r.url)) ? oidc.handle(r) : root.handle(r);
     },
     routeOf,
     observe: (route, method, status, seconds) => telemetry.request(route, method, status, seconds),

@@ -9,8 +9,10 @@ import { createProxyMatcher, resolveClientIp } from "./http/clientIp";
 import { limitBody } from "./http/body";
 import { errorResponse } from "./http/errorResponse";
 import { redactPath } from "./http/redact";
+import { pathOf } from "./http/path";
 import { applySecurityHeaders } from "./http/securityHeaders";
 import type { App } from "./app";
+import { REQUEST_MSG } from "./log";
 import type { Config } from "./config/schema";
 
 export interface RunningServer {
@@ -40,23 +42,23 @@ export function startServer(app: App, config: Config, opts: { join?: boolean } =
   const log = app.log;
   const fetch = async (incoming: Request, srv: Server<undefined>): Promise<Response> => {
     const started = performance.now();
-    const url = new URL(incoming.url);
+    const path = pathOf(incoming.url);
     const peer = srv.requestIP(incoming)?.address ?? null;
     const ip = resolveClientIp(peer, incoming.headers.get("x-forwarded-for"), isTrusted);
     let res: Response;
     try {
       const req = await limitBody(incoming);
       if (req instanceof Response) res = req;
-      else res = await app.handle(req, { ip, viaTrustedProxy: peer !== null && isTrusted(peer) });
+      else res = await app.handle(req, { ip, viaTrustedProxy: peer !== null && isTrusted(peer), path });
     } catch (e) {
-      log.error("request failed", { path: redactPath(url.pathname), error: (e as Error)?.name ?? "Error" });
+      log.error("request failed", { path: redactPath(path), error: (e as Error)?.name ?? "Error" });
       res = errorResponse("internal", "internal error");
     }
-    applySecurityHeaders(res, url.pathname);
+    applySecurityHeaders(res, path);
     const ms = performance.now() - started;
-    app.observe(app.routeOf(incoming.method, url.pathname), incoming.method, res.status, ms / 1000);
-    log.info("request", {
-      method: incoming.method, path: redactPath(url.pathname), status: res.status,
+    app.observe(app.routeOf(incoming.method, path), incoming.method, res.status, ms / 1000);
+    log.info(REQUEST_MSG, {
+      method: incoming.method, path: redactPath(path), status: res.status,
       ms: Math.round(ms * 10) / 10, ip,
     });
     return res;

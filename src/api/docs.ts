@@ -8,6 +8,7 @@ import { Elysia } from "elysia";
 import bundlePath from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
 import cssPath from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
 import { VERSION } from "../version";
+import { useStrictFormats } from "../schemas/formats";
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -148,6 +149,9 @@ function cleanOpenApiWithout(input: Json, names: Set<string>): Json {
 }
 
 export const docsRoutes = () => {
+  // The plugin's import replaced the global format checkers with slow ones: ours back
+  // (src/schemas/formats.ts). Whoever changes how the plugin is loaded keeps this after it.
+  useStrictFormats();
   const app = new Elysia({ name: "mcias-docs" });
   let cached: Json | null = null;
   return app

@@ -13,10 +13,19 @@ export function createProxyMatcher(trusted: string[]): (ip: string) => boolean {
     if (bits === undefined) list.addAddress(addr, type);
     else list.addSubnet(addr, Number(bits), type);
   }
+  // Answers remembered per address: the same few peers ask on every request, and the
+  // BlockList check was a visible part of a request's CPU. Bounded: cleared when full.
+  const seen = new Map<string, boolean>();
   return (ip: string) => {
-    const plain = stripMapped(ip);
-    const fam = isIP(plain);
-    return fam !== 0 && list.check(plain, fam === 6 ? "ipv6" : "ipv4");
+    let hit = seen.get(ip);
+    if (hit === undefined) {
+      const plain = stripMapped(ip);
+      const fam = isIP(plain);
+      hit = fam !== 0 && list.check(plain, fam === 6 ? "ipv6" : "ipv4");
+      if (seen.size >= 4096) seen.clear();
+      seen.set(ip, hit);
+    }
+    return hit;
   };
 }
 

@@ -13,16 +13,22 @@ export interface RequestInfo {
   ip: string | null;
   /** The socket peer is in server.trusted_proxies: its X-Forwarded-* headers may be believed. */
   viaTrustedProxy?: boolean;
+  /** The URL's path, when the caller has already computed it (src/http/path.ts). */
+  path?: string;
 }
 
-/** A copy of `req` carrying `info` and no client-supplied value in its slots. */
+/**
+ * `req` carrying `info` and no client-supplied value in its slots. Edited in place: the
+ * entry point owns the request, and a copy (`new Request(req, …)`) re-wraps the body
+ * stream — ~15% of a token validation's CPU in the issue 23 profile.
+ */
 export function withRequestInfo(req: Request, info: RequestInfo): Request {
-  const headers = new Headers(req.headers);
-  headers.delete(CLIENT_IP_HEADER);
-  headers.delete(VIA_TRUSTED_PROXY_HEADER);
-  if (info.ip) headers.set(CLIENT_IP_HEADER, info.ip);
-  if (info.viaTrustedProxy) headers.set(VIA_TRUSTED_PROXY_HEADER, "1");
-  return new Request(req, { headers });
+  const h = req.headers;
+  h.delete(CLIENT_IP_HEADER);
+  h.delete(VIA_TRUSTED_PROXY_HEADER);
+  if (info.ip) h.set(CLIENT_IP_HEADER, info.ip);
+  if (info.viaTrustedProxy) h.set(VIA_TRUSTED_PROXY_HEADER, "1");
+  return req;
 }
 
 export function clientIpOf(req: Request): string | null {

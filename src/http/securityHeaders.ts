@@ -15,8 +15,10 @@ export function isCacheableAsset(path: string): boolean {
   return path.startsWith("/docs/assets/") || path.startsWith("/static/");
 }
 
+const ENTRIES = Object.entries(SECURITY_HEADERS);
+
 export function applySecurityHeaders(res: Response, path: string): Response {
-  for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.headers.set(k, v);
+  for (const [k, v] of ENTRIES) res.headers.set(k, v);
   if (isCacheableAsset(path) && res.status === 200) res.headers.set("Cache-Control", "public, max-age=3600");
   else res.headers.set("Cache-Control", "no-store");
   return res;

@@ -18,13 +18,14 @@ import { iso, type ServiceDeps } from "./deps";
 import { USERNAME_RE } from "./limits";
 import { type Ctx, type Principal } from "./principal";
 import { afterFailure, CLEARED, isLocked } from "./lockout";
+import type { LiveStateCache } from "./liveState";
 import type { IssuedToken, TokenService } from "./tokens";
 import { toAccountView, type AccountView } from "./views";
 
 export const totpAad = (accountId: string) => `totp:${accountId}`;
 const LOGIN_FAILED = "invalid credentials";
 
-export function createAuthService(deps: ServiceDeps, audit: AuditService, authz: Authz, tokens: TokenService) {
+export function createAuthService(deps: ServiceDeps, audit: AuditService, authz: Authz, tokens: TokenService, live: LiveStateCache) {
   const { store, vault, config, clock, log } = deps;
   // Unknown, locked and password-less accounts verify against this (one Argon2id on every path).
   const decoy = makeDecoyHash(config.argon2);
@@ -185,8 +186,13 @@ export function createAuthService(deps: ServiceDeps, audit: AuditService, authz:
     },
 
     me(ctx: Ctx): AccountView {
-      const { row } = selfRow(ctx);
-      return toAccountView(row, store.accounts.roles(row.id), store.accounts.tags(row.id));
+      const p = ctx.principal;
+      assertThat(p, "unauthorized");
+      // Read through the live-state cache: exact (any commit anywhere drops it), and the
+      // authentication of this same request has just loaded the account.
+      const a = live.account(p.id);
+      assertThat(a && a.acct.status === "active", "unauthorized");
+      return toAccountView(a.acct, a.roles, a.tags);
     },
 
     async changePassword(ctx: Ctx, input: { current_password: string; new_password: string }): Promise<void> {

@@ -19,13 +19,16 @@ import { createVaultService } from "./vault";
 import { createInviteService } from "./invites";
 import { createWebauthnService } from "./webauthn";
 import { createSsoService } from "./sso";
+import { createLiveStateCache } from "./liveState";
 
 export function createServices(deps: ServiceDeps) {
   const policyCache = createPolicyCache(deps.store);
   const audit = createAuditService(deps);
   const authz = createAuthz(deps, policyCache, audit);
-  const tokens = createTokenService(deps, audit, authz);
-  const auth = createAuthService(deps, audit, authz, tokens);
+  // One per connection: tokens, auth and everything else read live account state through it.
+  const live = createLiveStateCache(deps.store);
+  const tokens = createTokenService(deps, audit, authz, live);
+  const auth = createAuthService(deps, audit, authz, tokens, live);
   const accounts = createAccountService(deps, audit, authz);
   const auditQuery = createAuditQueryService(deps, authz);
   const vault = createVaultService(deps, audit, authz, deps.vaultShare);

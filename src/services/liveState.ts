@@ -1,40 +1,68 @@
 /**
- * The database state a token check reads on every request — the token row, its
- * account and the account's roles — remembered per jti for as long as nothing has
- * been committed anywhere (store.generation(): another process, a raw sqlite3 edit,
- * or this process's own writes). Any commit drops every entry, so a revocation, a
- * deactivation or a role change is seen by the very next request, exactly as without
- * the cache; what is saved is three SQLite lookups per request while nothing changes
- * (the common case for validate and forward-auth traffic).
+ * The database state a request reads again and again — a token row, an account, the
+ * account's roles and tags — remembered for as long as nothing has been committed
+ * anywhere (store.generation(): another process, a raw sqlite3 edit, or this process's
+ * own writes). Any commit drops every entry, so a revocation, a deactivation or a role
+ * change is seen by the very next request, exactly as without the cache; what is saved
+ * is the SQLite lookups per request while nothing changes (the common case for
+ * validate, forward-auth and /v1/auth/me traffic).
  */
 import type { Store } from "../store";
 import type { AccountRow } from "../store/accounts";
 import type { TokenRow } from "../store/tokens";
 
+export interface LiveAccount { acct: AccountRow; roles: string[]; tags: string[] }
 export interface LiveState { row: TokenRow | null; acct: AccountRow | null; roles: string[] }
 
 const MAX_ENTRIES = 10_000;
 
 export function createLiveStateCache(store: Store) {
-  const map = new Map<string, LiveState>();
+  const tokens = new Map<string, TokenRow | null>();
+  const accounts = new Map<string, LiveAccount | null>();
   let seen = "";
+  const fresh = () => {
+    const gen = store.generation();
+    if (gen !== seen) {
+      tokens.clear();
+      accounts.clear();
+      seen = gen;
+    }
+  };
+  const loadAccount = (id: string): LiveAccount | null => {
+    let a = accounts.get(id);
+    if (a === undefined) {
+      const acct = store.accounts.get(id);
+      // Frozen: shared by every request until the next commit, so nobody may edit it.
+      a = acct ? Object.freeze({
+        acct: Object.freeze(acct),
+        roles: Object.freeze(store.accounts.roles(id)) as string[],
+        tags: Object.freeze(store.accounts.tags(id)) as string[],
+      }) : null;
+      if (accounts.size >= MAX_ENTRIES) accounts.clear();
+      accounts.set(id, a);
+    }
+    return a;
+  };
   return {
+    /** A token row with its account and roles as they are in the database now. */
     get(jti: string): LiveState {
-      const gen = store.generation();
-      if (gen !== seen) {
-        map.clear();
-        seen = gen;
+      fresh();
+      let row = tokens.get(jti);
+      if (row === undefined) {
+        row = store.tokens.get(jti) ?? null;
+        if (row) Object.freeze(row);
+        if (tokens.size >= MAX_ENTRIES) tokens.clear();
+        tokens.set(jti, row);
       }
-      let e = map.get(jti);
-      if (!e) {
-        const row = store.tokens.get(jti) ?? null;
-        const acct = row ? store.accounts.get(row.account_id) ?? null : null;
-        // Frozen: shared by every request until the next commit, so nobody may edit it.
-        e = Object.freeze({ row: row && Object.freeze(row), acct: acct && Object.freeze(acct), roles: Object.freeze(acct ? store.accounts.roles(acct.id) : []) as string[] });
-        if (map.size >= MAX_ENTRIES) map.clear();
-        map.set(jti, e);
-      }
-      return e;
+      const a = row ? loadAccount(row.account_id) : null;
+      return { row, acct: a?.acct ?? null, roles: a?.roles ?? [] };
+    },
+    /** An account with its roles and tags as they are in the database now. */
+    account(id: string): LiveAccount | null {
+      fresh();
+      return loadAccount(id);
     },
   };
 }
+
+export type LiveStateCache = ReturnType<typeof createLiveStateCache>;

@@ -7,7 +7,7 @@ import { newId } from "../crypto/random";
 import { signToken, TokenRejected, verifyToken, type TokenClaims } from "../crypto/jwt";
 import type { AccountRow } from "../store/accounts";
 import { createVerifiedTokenCache } from "./tokenCache";
-import { createLiveStateCache } from "./liveState";
+import type { LiveStateCache } from "./liveState";
 import type { AuditService } from "./audit";
 import type { Authz } from "./authz";
 import { iso, type ServiceDeps } from "./deps";
@@ -30,10 +30,9 @@ export interface ValidateResult {
   audience?: string;
 }
 
-export function createTokenService(deps: ServiceDeps, audit: AuditService, authz: Authz) {
+export function createTokenService(deps: ServiceDeps, audit: AuditService, authz: Authz, live: LiveStateCache) {
   const { store, vault, config, clock } = deps;
   const verified = createVerifiedTokenCache();
-  const live = createLiveStateCache(store);
 
   function lifetimeMs(row: AccountRow, roles: string[]): number {
     if (row.account_type === "system") return config.tokens.serviceExpiryMs;
@@ -117,13 +116,12 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService, authz
     const authTimeMs = (claims.auth_time ?? claims.iat) * 1000;
     if (nowMs >= authTimeMs + maxSessionMs(acct.account_type, roles)) throw new TokenRejected("session older than max_session");
     // Tags are read only when a policy decision needs them (validate and most routes do not).
-    let tags: string[] | undefined;
     return {
       claims,
       account: acct,
       principal: {
         id: acct.id, username: acct.username, account_type: acct.account_type, status: acct.status,
-        roles, get tags() { return (tags ??= store.accounts.tags(acct.id)); },
+        roles, get tags() { return live.account(acct.id)?.tags ?? []; },
         jti: claims.jti, tokenIssuedAt: claims.iat * 1000, tokenExpiresAt: claims.exp * 1000,
         authTime: authTimeMs, ...(claims.aud !== undefined ? { audience: claims.aud } : {}),
       },

@@ -6,7 +6,7 @@
  */
 import { startupDone } from "../env";
 import { createApp, type App } from "../app";
-import { createLogger } from "../log";
+import { bufferedStderr, createLogger } from "../log";
 import { startServer, type RunningServer } from "../server";
 import type { FromWorker, ToWorker } from "./protocol";
 import { appShared } from "./shared";
@@ -16,10 +16,12 @@ const send = (m: FromWorker) => self.postMessage(m);
 
 let app: App | null = null;
 let server: RunningServer | null = null;
+let sink: ReturnType<typeof bufferedStderr> | null = null;
 
 async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
   // Every line says which thread wrote it (the main thread's lines have no field).
-  const log = createLogger({ write: (line) => process.stderr.write(`${line.slice(0, -1)},"worker":${m.id}}\n`) });
+  sink = bufferedStderr((line) => `${line.slice(0, -1)},"worker":${m.id}}`);
+  const log = createLogger({ sink });
   try {
     app = await createApp({
       config: m.config, log,
@@ -30,6 +32,7 @@ async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
     startupDone();
   } catch (e) {
     app?.close();
+    sink.flush();
     send({ t: "fatal", message: (e as Error).message });
   }
 }
@@ -43,6 +46,7 @@ async function run(op: string): Promise<string> {
     case "stop": {
       const forced = await server.stop();
       app.close();
+      sink?.flush();
       return forced ? "forced" : "";
     }
     default: throw new Error(`unknown op ${op}`);
