@@ -149,8 +149,7 @@ function cleanOpenApiWithout(input: Json, names: Set<string>): Json {
 }
 
 export const docsRoutes = () => {
-  // The plugin's import replaced the global format checkers with slow ones: ours back
-  // (src/schemas/formats.ts). Whoever changes how the plugin is loaded keeps this after it.
+  // Ours over Elysia's own (src/schemas/formats.ts); again below once the plugin is loaded.
   useStrictFormats();
   const app = new Elysia({ name: "mcias-docs" });
   let cached: Json | null = null;
@@ -159,6 +158,9 @@ export const docsRoutes = () => {
       // The generator (@elysiajs/openapi) loads on the first request for the document.
       if (!cached) {
         const { toOpenAPISchema } = await import("@elysiajs/openapi");
+        // Evaluating the plugin replaced the global format checkers with slow ones: ours
+        // back (src/schemas/formats.ts) before anything else is validated.
+        useStrictFormats();
         cached = cleanOpenApi({
           ...DOCUMENTATION,
           openapi: "3.1.0",
