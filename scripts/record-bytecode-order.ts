@@ -10,7 +10,7 @@
  * `bytecodeOrderStats()` would show many cold functions, e.g. after a large refactor;
  * an older profile keeps working meanwhile.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -54,6 +54,7 @@ try {
 const written = readdirSync(tmp).filter((f) => f === `profile-${s.pid}.order`);
 if (written.length !== 1 || !existsSync(join(tmp, written[0]!))) throw new Error(`no profile from the server process ${s.pid}: ${readdirSync(tmp).join(", ")}`);
 copyFileSync(join(tmp, written[0]!), join(ROOT, "scripts/mcias.bytecode-order"));
+chmodSync(join(ROOT, "scripts/mcias.bytecode-order"), 0o644);
 removeDir(s.dir);
 rmSync(tmp, { recursive: true, force: true });
 console.log("wrote scripts/mcias.bytecode-order");
