@@ -8,6 +8,7 @@ import { createAuditRepo } from "./audit";
 import { createDelegateRepo, createPgAccessRepo } from "./delegates";
 import { createMaintenanceRepo } from "./maintenance";
 import { createOidcRepo } from "./oidcRepo";
+import { createPendingRepo } from "./pending";
 import { createPgCredRepo } from "./pgcreds";
 import { createPolicyRuleRepo } from "./policyRules";
 import { createServerConfigRepo } from "./serverConfig";
@@ -31,6 +32,8 @@ export function createStore(db: Database) {
     invites: createInviteRepo(db),
     webauthn: createWebauthnRepo(db),
     recoveryCodes: createRecoveryCodeRepo(db),
+    /** Short-lived single-use entries every thread sees (WebAuthn challenges, token downloads). */
+    pending: createPendingRepo(db),
     /** Changes whenever any connection commits a change (see generation.ts). */
     generation: createGeneration(db),
     /**
