@@ -10,11 +10,11 @@
  * With the state in per-process memory, every "finish on B" below fails.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from "node:crypto";
+import { createHash } from "node:crypto";
 import { CSRF_FIELD } from "../../src/ui/csrf";
 import { ADMIN_PASSWORD, startInProcess, type InProcess } from "../helpers/inProcess";
+import { SoftAuthenticator } from "../helpers/softAuthenticator";
 
-const ORIGIN = "https://mcias.test";
 const open: InProcess[] = [];
 // B first: A owns (and removes) the directory.
 afterEach(() => { for (const h of open.splice(0).reverse()) h.close(); });
@@ -117,68 +117,6 @@ describe("one-time token download across threads", () => {
 
 // ---- WebAuthn ----------------------------------------------------------------------------
 
-function cbor(v: unknown): Buffer {
-  const head = (major: number, n: number): Buffer => {
-    if (n < 24) return Buffer.from([(major << 5) | n]);
-    if (n < 256) return Buffer.from([(major << 5) | 24, n]);
-    if (n < 65536) return Buffer.from([(major << 5) | 25, n >> 8, n & 255]);
-    const b = Buffer.alloc(5);
-    b[0] = (major << 5) | 26;
-    b.writeUInt32BE(n, 1);
-    return b;
-  };
-  if (typeof v === "number") return v >= 0 ? head(0, v) : head(1, -1 - v);
-  if (typeof v === "string") { const s = Buffer.from(v, "utf8"); return Buffer.concat([head(3, s.length), s]); }
-  if (v instanceof Uint8Array) return Buffer.concat([head(2, v.length), v]);
-  const entries = v instanceof Map ? [...v.entries()] : Object.entries(v as object);
-  return Buffer.concat([head(5, entries.length), ...entries.flatMap(([k, x]) => [cbor(k), cbor(x)])]);
-}
-
-const sha256 = (b: Uint8Array | string) => createHash("sha256").update(b).digest();
-const b64u = (b: Uint8Array) => Buffer.from(b).toString("base64url");
-
-/** A platform authenticator in software: one ES256 credential, user verification done. */
-class SoftAuthenticator {
-  readonly credId = randomBytes(16);
-  readonly key: KeyObject;
-  readonly cose: Buffer;
-  counter = 0;
-  constructor(readonly rpId: string) {
-    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-    this.key = privateKey;
-    const jwk = publicKey.export({ format: "jwk" }) as { x: string; y: string };
-    this.cose = cbor(new Map<number, unknown>([[1, 2], [3, -7], [-1, 1], [-2, Buffer.from(jwk.x, "base64url")], [-3, Buffer.from(jwk.y, "base64url")]]));
-  }
-  private clientData(type: string, challenge: string): Buffer {
-    return Buffer.from(JSON.stringify({ type, challenge, origin: ORIGIN, crossOrigin: false }));
-  }
-  create(challenge: string) {
-    const count = Buffer.alloc(4);
-    const idLen = Buffer.from([this.credId.length >> 8, this.credId.length & 255]);
-    // flags: user present, user verified, attested credential data
-    const authData = Buffer.concat([sha256(this.rpId), Buffer.from([0x45]), count, Buffer.alloc(16), idLen, this.credId, this.cose]);
-    return {
-      id: b64u(this.credId), rawId: b64u(this.credId), type: "public-key", clientExtensionResults: {},
-      response: {
-        clientDataJSON: b64u(this.clientData("webauthn.create", challenge)),
-        attestationObject: b64u(cbor({ fmt: "none", attStmt: {}, authData })),
-        transports: ["internal"],
-      },
-    };
-  }
-  get(challenge: string, userId: string) {
-    const count = Buffer.alloc(4);
-    count.writeUInt32BE(++this.counter);
-    const authData = Buffer.concat([sha256(this.rpId), Buffer.from([0x05]), count]);
-    const clientData = this.clientData("webauthn.get", challenge);
-    const signature = sign("sha256", Buffer.concat([authData, sha256(clientData)]), this.key);
-    return {
-      id: b64u(this.credId), rawId: b64u(this.credId), type: "public-key", clientExtensionResults: {},
-      response: { clientDataJSON: b64u(clientData), authenticatorData: b64u(authData), signature: b64u(signature), userHandle: b64u(Buffer.from(userId)) },
-    };
-  }
-}
-
 async function failReasons(h: InProcess): Promise<unknown[]> {
   const r = await h.call("GET", "/v1/audit?type=login_fail&limit=500", { token: await h.adminToken() });
   return (r.body.events as { details: Record<string, unknown> }[]).map((e) => e.details.reason);
@@ -189,7 +127,7 @@ describe("WebAuthn ceremonies across threads", () => {
     const { a, b } = await pair();
     const userId = await a.human("xt-pk", { password: "xt-pk-password-123" });
     const tok = await a.login("xt-pk", "xt-pk-password-123");
-    const auth = new SoftAuthenticator("mcias.test");
+    const auth = new SoftAuthenticator("mcias.test", "https://mcias.test");
 
     const ro = await a.call("POST", "/v1/auth/webauthn/register/options", { token: tok, json: { current_password: "xt-pk-password-123" } });
     expect(ro.status).toBe(200);
@@ -222,7 +160,7 @@ describe("WebAuthn ceremonies across threads", () => {
     const { a, b } = await pair();
     const userId = await a.human("xt-pk2", { password: "xt-pk2-password-123" });
     const tok = await a.login("xt-pk2", "xt-pk2-password-123");
-    const auth = new SoftAuthenticator("mcias.test");
+    const auth = new SoftAuthenticator("mcias.test", "https://mcias.test");
     const ro = await a.call("POST", "/v1/auth/webauthn/register/options", { token: tok, json: { current_password: "xt-pk2-password-123" } });
     expect((await b.call("POST", "/v1/auth/webauthn/register/verify", { token: tok, json: { response: auth.create(ro.body.challenge) } })).status).toBe(201);
     const lo = await a.call("POST", "/v1/auth/webauthn/login/options", { json: {} });
