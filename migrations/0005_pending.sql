@@ -16,3 +16,25 @@ CREATE TABLE pending_entries (
   PRIMARY KEY (kind, key_hash)
 ) WITHOUT ROWID;
 CREATE INDEX pending_entries_by_expiry ON pending_entries(kind, expires_at);
+
+-- Change counters for the small tables a serving thread keeps parsed in memory (the
+-- policy rules, the OIDC keys): triggers bump a counter on every insert, update and
+-- delete from any connection (another serving thread, `mcias db`, raw SQL), so a cache
+-- checks one row per use and rereads the table only after a change.
+CREATE TABLE change_counters (
+  name  TEXT PRIMARY KEY,
+  n     INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO change_counters (name, n) VALUES ('policy_rules', 0), ('oidc_keys', 0);
+CREATE TRIGGER policy_rules_count_insert AFTER INSERT ON policy_rules
+  BEGIN UPDATE change_counters SET n = n + 1 WHERE name = 'policy_rules'; END;
+CREATE TRIGGER policy_rules_count_update AFTER UPDATE ON policy_rules
+  BEGIN UPDATE change_counters SET n = n + 1 WHERE name = 'policy_rules'; END;
+CREATE TRIGGER policy_rules_count_delete AFTER DELETE ON policy_rules
+  BEGIN UPDATE change_counters SET n = n + 1 WHERE name = 'policy_rules'; END;
+CREATE TRIGGER oidc_keys_count_insert AFTER INSERT ON oidc_keys
+  BEGIN UPDATE change_counters SET n = n + 1 WHERE name = 'oidc_keys'; END;
+CREATE TRIGGER oidc_keys_count_update AFTER UPDATE ON oidc_keys
+  BEGIN UPDATE change_counters SET n = n + 1 WHERE name = 'oidc_keys'; END;
+CREATE TRIGGER oidc_keys_count_delete AFTER DELETE ON oidc_keys
+  BEGIN UPDATE change_counters SET n = n + 1 WHERE name = 'oidc_keys'; END;

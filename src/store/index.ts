@@ -9,6 +9,7 @@ import { createDelegateRepo, createPgAccessRepo } from "./delegates";
 import { createMaintenanceRepo } from "./maintenance";
 import { createOidcRepo } from "./oidcRepo";
 import { createPendingRepo } from "./pending";
+import { createChangeCounters } from "./changeCounters";
 import { createPgCredRepo } from "./pgcreds";
 import { createPolicyRuleRepo } from "./policyRules";
 import { createServerConfigRepo } from "./serverConfig";
@@ -34,6 +35,8 @@ export function createStore(db: Database) {
     recoveryCodes: createRecoveryCodeRepo(db),
     /** Short-lived single-use entries every thread sees (WebAuthn challenges, token downloads). */
     pending: createPendingRepo(db),
+    /** Per-table change counts kept by triggers (policy rules, OIDC keys), for caches of those tables. */
+    changes: createChangeCounters(db),
     /** Changes whenever any connection commits a change (see generation.ts). */
     generation: createGeneration(db),
     /**

@@ -169,3 +169,52 @@ describe("WebAuthn ceremonies across threads", () => {
     expect((await failReasons(b))[0]).toBe("unknown_challenge");
   });
 });
+
+// ---- policy rules ------------------------------------------------------------------------
+
+describe("policy rules changed through one thread hold in the other on its next request", () => {
+  test("an allow rule made on B works on B; a deny made on A holds on B at once; removing it on A lifts it on B", async () => {
+    const { a, b } = await pair();
+    const admin = await a.adminToken();
+    const bobId = await a.human("xt-bob", { password: "xt-bob-password-123" });
+    const bob = await b.login("xt-bob", "xt-bob-password-123");
+    expect((await b.call("GET", "/v1/audit?limit=1", { token: bob })).status).toBe(403);
+    const allow = await b.call("POST", "/v1/policy/rules", { token: admin, json: {
+      description: "bob reads the audit log", effect: "allow", priority: 100, match: { subject_ids: [bobId], actions: ["audit:read"] },
+    } });
+    expect(allow.status).toBe(201);
+    expect((await b.call("GET", "/v1/audit?limit=1", { token: bob })).status).toBe(200);
+    expect((await a.call("GET", "/v1/audit?limit=1", { token: bob })).status).toBe(200);
+    const deny = await a.call("POST", "/v1/policy/rules", { token: admin, json: {
+      description: "no more", effect: "deny", priority: 900, match: { subject_ids: [bobId], actions: ["audit:read"] },
+    } });
+    expect(deny.status).toBe(201);
+    expect((await b.call("GET", "/v1/audit?limit=1", { token: bob })).status).toBe(403);
+    expect((await b.call("GET", "/v1/policy/rules", { token: admin })).body.map((r: { id: number }) => r.id)).toContain(deny.body.id);
+    expect((await a.call("DELETE", `/v1/policy/rules/${deny.body.id}`, { token: admin })).status).toBe(204);
+    expect((await b.call("GET", "/v1/audit?limit=1", { token: bob })).status).toBe(200);
+    // A change made outside any server (raw SQL, as an operator might): seen too.
+    b.app.store.db.run("UPDATE policy_rules SET enabled = 0 WHERE id = ?", [allow.body.id]);
+    expect((await a.call("GET", "/v1/audit?limit=1", { token: bob })).status).toBe(403);
+  });
+});
+
+// ---- OIDC signing keys -------------------------------------------------------------------
+
+describe("an OIDC key made by one thread is served by the other", () => {
+  test("a client asking for RS256, created through A, finds the RS256 key in B's JWKS", async () => {
+    const { a, b } = await pair();
+    const algs = async (h: InProcess) => {
+      const r = await h.request("GET", "/oidc/jwks");
+      expect(r.status).toBe(200);
+      return ((await r.json()) as { keys: { alg: string }[] }).keys.map((k) => k.alg).sort();
+    };
+    expect(await algs(b)).toEqual(["EdDSA"]);
+    const c = await a.call("POST", "/v1/oidc/clients", { token: await a.adminToken(), json: {
+      name: "rs", redirect_uris: ["https://app.example.com/cb"], id_token_alg: "RS256",
+    } });
+    expect(c.status).toBe(201);
+    expect(await algs(a)).toEqual(["EdDSA", "RS256"]);
+    expect(await algs(b)).toEqual(["EdDSA", "RS256"]);
+  });
+});
