@@ -11,6 +11,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
+import { OPERATOR_CTX } from "../../src/services";
 import { CSRF_FIELD } from "../../src/ui/csrf";
 import { ADMIN_PASSWORD, startInProcess, type InProcess } from "../helpers/inProcess";
 import { SoftAuthenticator } from "../helpers/softAuthenticator";
@@ -216,5 +217,28 @@ describe("an OIDC key made by one thread is served by the other", () => {
     expect(c.status).toBe(201);
     expect(await algs(a)).toEqual(["EdDSA", "RS256"]);
     expect(await algs(b)).toEqual(["EdDSA", "RS256"]);
+  });
+});
+
+// ---- housekeeping ------------------------------------------------------------------------
+
+describe("housekeeping of pending entries", () => {
+  test("`db prune tokens` removes expired challenges and downloads, not live ones; rekey drops held downloads", async () => {
+    const { a, b } = await pair();
+    const count = (kind: string) => (a.app.store.db.query("SELECT count(*) AS n FROM pending_entries WHERE kind = ?").get(kind) as { n: number }).n;
+    const svc = await systemAccount(a, "xt-prune");
+    const cookie = await consoleLogin(a, "admin", ADMIN_PASSWORD);
+    await issueInConsole(a, cookie, svc);
+    expect((await a.call("POST", "/v1/auth/webauthn/login/options", { json: {} })).status).toBe(200);
+    advanceBoth(4 * 60_000, a, b);
+    const live = await issueInConsole(a, cookie, svc);
+    expect((await a.call("POST", "/v1/auth/webauthn/login/options", { json: {} })).status).toBe(200);
+    advanceBoth(60_000, a, b); // the first two have expired, the others have 4 minutes left
+    expect([count("token_handoff"), count("webauthn_login")]).toEqual([2, 2]);
+    b.app.services.maintenance.pruneTokens(OPERATOR_CTX);
+    expect([count("token_handoff"), count("webauthn_login")]).toEqual([1, 1]);
+    await b.app.services.maintenance.rekey(OPERATOR_CTX, { kind: "keyfile", key: Buffer.alloc(32, 3), path: "unused" });
+    expect([count("token_handoff"), count("webauthn_login")]).toEqual([0, 1]);
+    expect((await a.request("GET", live.link, { headers: { cookie } })).status).toBe(404);
   });
 });
