@@ -15,27 +15,34 @@ export interface Logger {
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /**
- * Lines written in one turn of the event loop leave in one write(2): under load a
- * syscall per request line cost a fifth of a request's CPU (issue 23 profile). Lines
- * still left at exit are flushed by the 'exit' handler, so an orderly exit — and a
- * fatal error that calls process.exit — loses nothing; a kill -9 can lose the last
- * turn's lines (the audit trail is in the database, not here). `decorate` lets a
- * worker thread tag its lines.
+ * A log sink for stderr. Request lines (`defer`) written in one turn of the event loop
+ * leave in one write(2): under load a syscall per request line cost a fifth of a token
+ * validation's CPU (issue 23 profile). Every other line (`now`) is written at once,
+ * after whatever is pending, so order holds and events are visible as they happen.
+ * Pending lines are flushed at exit, so an orderly exit — and a fatal error that calls
+ * process.exit — loses nothing; a kill -9 can lose the last turn's request lines (the
+ * audit trail is in the database, not here). `decorate` lets a worker thread tag its lines.
  */
-export function bufferedStderr(decorate: (line: string) => string = (l) => l): { write(line: string): void; flush(): void } {
-  let pending: string[] = [];
+export interface LogSink { now(line: string): void; defer(line: string): void; flush(): void }
+
+export function bufferedStderr(decorate: (line: string) => string = (l) => l): LogSink {
+  let pending = "";
   let scheduled = false;
   const flush = () => {
     scheduled = false;
-    if (!pending.length) return;
-    const out = pending.join("");
-    pending = [];
+    if (!pending) return;
+    const out = pending;
+    pending = "";
     process.stderr.write(out);
   };
   process.on("exit", flush);
   return {
-    write(line) {
-      pending.push(decorate(line) + "\n");
+    now(line) {
+      pending += decorate(line) + "\n";
+      flush();
+    },
+    defer(line) {
+      pending += decorate(line) + "\n";
       if (!scheduled) {
         scheduled = true;
         setImmediate(flush);
@@ -45,12 +52,17 @@ export function bufferedStderr(decorate: (line: string) => string = (l) => l): {
   };
 }
 
-export function createLogger(opts: { level?: LogLevel; write?: (line: string) => void } = {}): Logger {
+/** The line of every served request: the one message a sink may batch. */
+export const REQUEST_MSG = "request";
+
+export function createLogger(opts: { level?: LogLevel; write?: (line: string) => void; sink?: LogSink } = {}): Logger {
   const min = ORDER[opts.level ?? ((Bun.env.MCIAS_LOG_LEVEL as LogLevel | undefined) ?? "info")] ?? 20;
-  const write = opts.write ?? bufferedStderr().write;
+  const sink = opts.sink ?? (opts.write ? { now: opts.write, defer: opts.write, flush() {} } : bufferedStderr());
   const emit = (level: LogLevel) => (msg: string, f?: LogFields) => {
     if (ORDER[level] < min) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...f }));
+    const line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...f });
+    if (msg === REQUEST_MSG) sink.defer(line);
+    else sink.now(line);
   };
   return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
 }

@@ -12,6 +12,7 @@ import { redactPath } from "./http/redact";
 import { pathOf } from "./http/path";
 import { applySecurityHeaders } from "./http/securityHeaders";
 import type { App } from "./app";
+import { REQUEST_MSG } from "./log";
 import type { Config } from "./config/schema";
 
 export interface RunningServer {
@@ -56,7 +57,7 @@ export function startServer(app: App, config: Config, opts: { join?: boolean } =
     applySecurityHeaders(res, path);
     const ms = performance.now() - started;
     app.observe(app.routeOf(incoming.method, path), incoming.method, res.status, ms / 1000);
-    log.info("request", {
+    log.info(REQUEST_MSG, {
       method: incoming.method, path: redactPath(path), status: res.status,
       ms: Math.round(ms * 10) / 10, ip,
     });

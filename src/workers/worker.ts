@@ -21,7 +21,7 @@ let sink: ReturnType<typeof bufferedStderr> | null = null;
 async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
   // Every line says which thread wrote it (the main thread's lines have no field).
   sink = bufferedStderr((line) => `${line.slice(0, -1)},"worker":${m.id}}`);
-  const log = createLogger({ write: sink.write });
+  const log = createLogger({ sink });
   try {
     app = await createApp({
       config: m.config, log,
