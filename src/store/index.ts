@@ -16,6 +16,7 @@ import { createInviteRepo, createRecoveryCodeRepo, createWebauthnRepo } from "./
 import { createGeneration } from "./generation";
 
 export function createStore(db: Database) {
+  const generation = createGeneration(db);
   return {
     db,
     accounts: createAccountRepo(db),
@@ -32,7 +33,7 @@ export function createStore(db: Database) {
     webauthn: createWebauthnRepo(db),
     recoveryCodes: createRecoveryCodeRepo(db),
     /** Changes whenever any connection commits a change (see generation.ts). */
-    generation: createGeneration(db),
+    generation: generation as () => string,
     /**
      * Runs `fn` in a BEGIN IMMEDIATE transaction: the write lock is taken up front, so a
      * read-then-write never fails with SQLITE_BUSY_SNAPSHOT beside a second process.
@@ -41,6 +42,7 @@ export function createStore(db: Database) {
       return db.transaction(fn).immediate();
     },
     close(): void {
+      generation.close();
       db.close(false);
     },
   };
