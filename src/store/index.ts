@@ -18,6 +18,7 @@ import { createInviteRepo, createRecoveryCodeRepo, createWebauthnRepo } from "./
 import { createGeneration } from "./generation";
 
 export function createStore(db: Database) {
+  const generation = createGeneration(db);
   return {
     db,
     accounts: createAccountRepo(db),
@@ -38,7 +39,7 @@ export function createStore(db: Database) {
     /** Per-table change counts kept by triggers (policy rules, OIDC keys), for caches of those tables. */
     changes: createChangeCounters(db),
     /** Changes whenever any connection commits a change (see generation.ts). */
-    generation: createGeneration(db),
+    generation: generation as () => string,
     /**
      * Runs `fn` in a BEGIN IMMEDIATE transaction: the write lock is taken up front, so a
      * read-then-write never fails with SQLITE_BUSY_SNAPSHOT beside a second process.
@@ -47,6 +48,7 @@ export function createStore(db: Database) {
       return db.transaction(fn).immediate();
     },
     close(): void {
+      generation.close();
       db.close(false);
     },
   };
