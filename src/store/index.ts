@@ -37,7 +37,7 @@ export function createStore(db: Database) {
     /** Short-lived single-use entries every thread sees (WebAuthn challenges, token downloads). */
     pending: createPendingRepo(db),
     /** Per-table change counts kept by triggers (policy rules, OIDC keys), for caches of those tables. */
-    changes: createChangeCounters(db),
+    changes: createChangeCounters(db, generation),
     /** Changes whenever any connection commits a change (see generation.ts). */
     generation: generation as () => string,
     /**
