@@ -7,6 +7,7 @@
  * threads at least once. Every attempt must succeed, whichever threads it met.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { redactPath } from "../../src/http/redact";
 import { CSRF_FIELD } from "../../src/ui/csrf";
 import { ADMIN_PASSWORD, createHuman, createSystem, removeDir, startServer, type TestServer } from "../helpers/server";
 import { SoftAuthenticator } from "../helpers/softAuthenticator";
@@ -31,7 +32,8 @@ async function fresh(method: string, path: string, o: { token?: string; json?: u
   }
   const r = await s.fetch(path, { method, token: o.token, json: o.json, headers, body, redirect: "manual" });
   const text = await r.text();
-  const thread = await servedBy(from, method, path);
+  // The request log redacts the download's nonce (src/http/redact.ts): match what it writes.
+  const thread = await servedBy(from, method, redactPath(path));
   let json: any = null;
   try { json = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
   return { status: r.status, text, json, headers: r.headers, thread };
