@@ -20,6 +20,7 @@ import { clientSecretAad, oidcKeyAad } from "./oidcProvider";
 import { iso, type ServiceDeps } from "./deps";
 import { type Ctx } from "./principal";
 import { pgcredAad } from "./pgcreds";
+import { HANDOFF_KIND } from "./tokenHandoff";
 import { KEY_CHECK_AAD, KEY_CHECK_PLAINTEXT, SIGNING_KEY_AAD, WrongMasterKeyError } from "./vault";
 import type { AccountView } from "./views";
 
@@ -83,6 +84,8 @@ export function createMaintenanceService(deps: ServiceDeps, audit: AuditService,
     /** Deletes token rows that have expired (an expired token is refused with or without its row). */
     pruneTokens(ctx: Ctx): number {
       requireOperator(ctx);
+      // Expired WebAuthn challenges and token downloads (migration 0005): already refused, one small statement.
+      store.pending.pruneExpired(clock.now());
       return store.tx(() => {
         const cutoff = now();
         const n = store.tokens.pruneExpired(cutoff);
@@ -211,6 +214,9 @@ export function createMaintenanceService(deps: ServiceDeps, audit: AuditService,
           for (const k of oidcKeys) store.oidc.keys.setPrivate(k.kid, move(k.private_enc, oidcKeyAad(k.kid), `the OIDC key ${k.kid}`));
           const oidcSecrets = store.oidc.clients.secrets();
           for (const c of oidcSecrets) store.oidc.clients.setSecret(c.id, move(c.secret_enc, clientSecretAad(c.id), `the secret of OIDC client ${c.id}`));
+          // Token downloads in flight are sealed under the old key: dropped (5-minute, single-use;
+          // the server is stopped for a rekey, and the token can be issued again).
+          store.pending.clearKind(HANDOFF_KIND);
           if (kdf) store.serverConfig.setKdf(kdf.salt, kdf.params, t);
           else store.maintenance.clearKdf(t);
 
