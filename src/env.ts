@@ -13,6 +13,11 @@ process.env.NODE_ENV ??= "production";
 export const STARTUP_JIT_POLICY = 100;
 Bun.unsafe.setJITPolicy(STARTUP_JIT_POLICY);
 
+/** The normal JIT policy; also for every command but `serve` (db commands may run long loops). */
+export function normalJitPolicy(): void {
+  Bun.unsafe.setJITPolicy(1);
+}
+
 /**
  * The thread is serving: the normal JIT policy from here on (request paths get hot), and
  * once, shortly after (so the first requests are not held up by its ~10–20 ms), a full
@@ -20,7 +25,7 @@ Bun.unsafe.setJITPolicy(STARTUP_JIT_POLICY);
  * 2 MiB less idle RSS for REST alone, 4–5 MiB with gRPC, whose proto parsing is garbage).
  */
 export function startupDone(): void {
-  Bun.unsafe.setJITPolicy(1);
+  normalJitPolicy();
   setTimeout(() => {
     Bun.gc(true);
     Bun.shrink();

@@ -3,6 +3,7 @@ import { VERSION } from "../version";
 import { runCli } from "./run";
 import { isServing, serveCommand } from "./serve";
 import { versionCommand } from "./version";
+import { normalJitPolicy } from "../env";
 
 export const rootCommand = defineCommand({
   meta: { name: "mcias", version: VERSION, description: "Metacircular Identity and Access System: SSO and IAM for personal apps" },
@@ -16,6 +17,8 @@ export const rootCommand = defineCommand({
 });
 
 export async function main(argv: string[]): Promise<void> {
+  // The start-up JIT policy (src/env.ts) is for a server's start; serve restores it once listening.
+  if (argv[0] !== "serve") normalJitPolicy();
   const code = await runCli(rootCommand, argv);
   // serve keeps running until a signal; everything else exits with its code.
   if (code !== 0 || !isServing()) process.exit(code);
