@@ -109,10 +109,6 @@ export async function createApp(opts: AppOptions): Promise<App> {
     await services.vault.startup(opts.env ?? Bun.env);
     if (shared) services.vault.publishShared();
   }
-  // Not awaited: the decoy hash (~one Argon2id) is computed while the server starts
-  // listening; a login that arrives first awaits the same promise, so no login path is
-  // ever faster than a real verify.
-  void services.auth.warmUp();
   const limiters = createLimiters(
     opts.config.rateLimit, () => clock.now(), (name) => telemetry.rateLimited(name),
     shared?.limiter,

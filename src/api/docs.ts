@@ -5,7 +5,6 @@
  * page is not used because it inlines script and style, which our CSP forbids.
  */
 import { Elysia } from "elysia";
-import { toOpenAPISchema } from "@elysiajs/openapi";
 import bundlePath from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
 import cssPath from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
 import { VERSION } from "../version";
@@ -150,18 +149,24 @@ function cleanOpenApiWithout(input: Json, names: Set<string>): Json {
 }
 
 export const docsRoutes = () => {
-  // The plugin's import replaced the global format checkers with slow ones: ours back
-  // (src/schemas/formats.ts). Whoever changes how the plugin is loaded keeps this after it.
+  // Ours over Elysia's own (src/schemas/formats.ts); again below once the plugin is loaded.
   useStrictFormats();
   const app = new Elysia({ name: "mcias-docs" });
   let cached: Json | null = null;
   return app
-    .get("/docs/json", () => {
-      cached ??= cleanOpenApi({
-        ...DOCUMENTATION,
-        openapi: "3.1.0",
-        paths: toOpenAPISchema(app, { staticFile: false }, undefined, undefined, "3.1.0").paths,
-      } as Json);
+    .get("/docs/json", async () => {
+      // The generator (@elysiajs/openapi) loads on the first request for the document.
+      if (!cached) {
+        const { toOpenAPISchema } = await import("@elysiajs/openapi");
+        // Evaluating the plugin replaced the global format checkers with slow ones: ours
+        // back (src/schemas/formats.ts) before anything else is validated.
+        useStrictFormats();
+        cached = cleanOpenApi({
+          ...DOCUMENTATION,
+          openapi: "3.1.0",
+          paths: toOpenAPISchema(app, { staticFile: false }, undefined, undefined, "3.1.0").paths,
+        } as Json);
+      }
       return cached;
     }, { detail: { hide: true } })
     .get("/docs", () => new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }), { detail: { hide: true } })

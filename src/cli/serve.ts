@@ -15,6 +15,7 @@ import { SchemaTooNewError } from "../store";
 import { configPathFrom } from "./config";
 import { ExitError } from "./run";
 import { appShared, createSharedState } from "../workers/shared";
+import { startupDone } from "../env";
 import { startWorkers, type WorkerPool } from "../workers/pool";
 
 let serving = false;
@@ -141,6 +142,7 @@ export const serveCommand = defineCommand({
     // "listening" is the last line of a start: whoever waits for it (tests, scripts) may
     // signal the process at once, and the banner above is already out.
     log.info("listening", { url: server.url, pid: process.pid, config: config.source, workers: config.server.workers, sealed: app.services.vault.isSealed(), grpc: grpc?.address });
+    startupDone();
   },
 });
 

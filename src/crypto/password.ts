@@ -26,9 +26,17 @@ export function needsRehash(phc: string, p: Argon2Params): boolean {
   return Number(m[1]) < p.memoryKiB || Number(m[2]) < p.time;
 }
 
-/** A hash of a random string with the configured parameters; verifying against it always fails. */
-export function makeDecoyHash(p: Argon2Params): Promise<string> {
-  return hashPassword(crypto.randomUUID() + crypto.randomUUID(), p);
+const b64 = (n: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(n))).toString("base64").replace(/=+$/, "");
+
+/**
+ * A PHC string with the configured parameters, a random salt and a random digest, in
+ * exactly the shape `Bun.password.hash` writes (32-byte salt and digest, p=1): verifying
+ * any password against it runs one full Argon2id at those parameters and fails (a
+ * match is a 2^-256 chance). Built without hashing anything, so a start costs no
+ * Argon2id memory (64 MiB at the defaults) and no time.
+ */
+export function makeDecoyHash(p: Argon2Params): string {
+  return `$argon2id$v=19$m=${p.memoryKiB},t=${p.time},p=1$${b64(32)}$${b64(32)}`;
 }
 
 export const PASSWORD_MIN = 12;

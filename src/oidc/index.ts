@@ -15,7 +15,7 @@ import { errorResponse } from "../http/errorResponse";
 import { clientIpOf } from "../http/requestInfo";
 import type { Logger } from "../log";
 import type { Ctx, Services } from "../services";
-import { toNode, toResponse } from "./bridge";
+import type * as Bridge from "./bridge";
 import { page } from "./pages";
 import { buildProvider, DISCOVERY_PATH, loadProviderModule, OIDC_PREFIX, type ProviderModule } from "./provider";
 
@@ -52,21 +52,23 @@ export function createOidc(s: Services, log: Logger) {
   // The provider holds the private signing keys: drop it the moment the vault seals.
   s.oidc.provider.onSeal(() => { current = null; });
 
-  let providerModule: Promise<ProviderModule> | null = null;
+  // oidc-provider and the Fetch <-> node bridge (fetch-to-node) load on the first OIDC
+  // request: a server nobody signs in to through OIDC never holds them in memory.
+  let modules: Promise<[ProviderModule, typeof Bridge]> | null = null;
 
   async function provider() {
-    const mod = await (providerModule ??= loadProviderModule());
+    const [mod, bridge] = await (modules ??= Promise.all([loadProviderModule(), import("./bridge")]));
     const keyset = s.oidc.provider.keyset();
     if (!current || current.version !== keyset.version) {
       const p = buildProvider(mod, s, keyset, log);
       current = { version: keyset.version, provider: p, handler: p.callback() };
     }
-    return current;
+    return { ...current, bridge };
   }
 
   async function interaction(req: Request, uid: string, ip: string | null): Promise<Response> {
-    const { provider: p } = await provider();
-    const node = toNode(req, ip);
+    const { provider: p, bridge } = await provider();
+    const node = bridge.toNode(req, ip);
     let details;
     try {
       details = await p.interactionDetails(node.req, node.res);
@@ -135,10 +137,10 @@ export function createOidc(s: Services, log: Logger) {
       const path = new URL(req.url).pathname;
       const m = INTERACTION_RE.exec(path);
       if (m && req.method === "GET") return interaction(req, m[1]!, ip);
-      const { handler } = await provider();
-      const node = toNode(req, ip);
+      const { handler, bridge } = await provider();
+      const node = bridge.toNode(req, ip);
       handler(node.req, node.res);
-      const res = await toResponse(node.res);
+      const res = await bridge.toResponse(node.res);
       // CSP form-action 'self' blocks a form post's redirect to another origin (the logout
       // confirmation's return to the application): hand it over as a fresh navigation.
       const location = res.headers.get("location");

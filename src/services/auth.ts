@@ -27,8 +27,8 @@ const LOGIN_FAILED = "invalid credentials";
 
 export function createAuthService(deps: ServiceDeps, audit: AuditService, authz: Authz, tokens: TokenService, live: LiveStateCache) {
   const { store, vault, config, clock, log } = deps;
-  let decoy: Promise<string> | null = null;
-  const decoyHash = () => (decoy ??= makeDecoyHash(config.argon2));
+  // Unknown, locked and password-less accounts verify against this (one Argon2id on every path).
+  const decoy = makeDecoyHash(config.argon2);
 
   function fail(): never {
     throw new AppError("unauthorized", LOGIN_FAILED);
@@ -80,9 +80,6 @@ export function createAuthService(deps: ServiceDeps, audit: AuditService, authz:
 
   return {
     stepUp,
-    /** Pre-computes the decoy hash so the first unknown-user login is not faster. */
-    warmUp: () => decoyHash().then(() => undefined),
-
     async login(ctx: Ctx, input: { username: string; password: string; totp_code?: string; audience?: string }): Promise<IssuedToken> {
       if (vault.isSealed()) throw new AppError("vault_sealed");
       tokens.checkAudience(input.audience);
@@ -91,7 +88,7 @@ export function createAuthService(deps: ServiceDeps, audit: AuditService, authz:
       const now = clock.now();
       const canPassword = row !== null && row.account_type === "human" && row.status === "active" && row.password_hash !== null;
       const locked = row !== null && isLocked(row, now);
-      const hash = canPassword && !locked ? row.password_hash! : await decoyHash();
+      const hash = canPassword && !locked ? row.password_hash! : decoy;
       const ok = (await verifyPassword(input.password, hash)) && canPassword && !locked;
 
       if (row === null) {

@@ -20,6 +20,7 @@ import { clientSecretAad, oidcKeyAad } from "./oidcProvider";
 import { iso, type ServiceDeps } from "./deps";
 import { type Ctx } from "./principal";
 import { pgcredAad } from "./pgcreds";
+import { HANDOFF_KIND } from "./tokenHandoff";
 import { KEY_CHECK_AAD, KEY_CHECK_PLAINTEXT, SIGNING_KEY_AAD, WrongMasterKeyError } from "./vault";
 import type { AccountView } from "./views";
 
@@ -128,6 +129,8 @@ export function createMaintenanceService(deps: ServiceDeps, audit: AuditService,
       if (!Number.isInteger(maxRows) || maxRows < 1) throw new AppError("bad_request", "batch size must be a positive integer");
       const cutoffMs = clock.now();
       const cutoff = iso(cutoffMs);
+      // Expired WebAuthn challenges and token downloads (migration 0005): already refused, a small table, one statement.
+      store.pending.pruneExpired(cutoffMs);
       const done: PruneResult = { deleted: 0, oidc_rows: 0, batches: 0, complete: false };
       const steps: [key: "deleted" | "oidc_rows", batch: (limit: number) => number][] = [
         ["deleted", (limit) => store.tokens.pruneExpiredBatch(cutoff, limit)],
@@ -292,6 +295,9 @@ export function createMaintenanceService(deps: ServiceDeps, audit: AuditService,
           for (const k of oidcKeys) store.oidc.keys.setPrivate(k.kid, move(k.private_enc, oidcKeyAad(k.kid), `the OIDC key ${k.kid}`));
           const oidcSecrets = store.oidc.clients.secrets();
           for (const c of oidcSecrets) store.oidc.clients.setSecret(c.id, move(c.secret_enc, clientSecretAad(c.id), `the secret of OIDC client ${c.id}`));
+          // Token downloads in flight are sealed under the old key: dropped (5-minute, single-use;
+          // the server is stopped for a rekey, and the token can be issued again).
+          store.pending.clearKind(HANDOFF_KIND);
           if (kdf) store.serverConfig.setKdf(kdf.salt, kdf.params, t);
           else store.maintenance.clearKdf(t);
 

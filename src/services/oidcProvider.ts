@@ -132,6 +132,9 @@ export function createOidcService(deps: ServiceDeps, audit: AuditService, authz:
   const now = () => iso(clock.now());
   let keysetVersion = 1;
   let cachedKeyset: OidcKeyset | null = null;
+  // The oidc_keys change counter the cached keyset was read at: a key made by another
+  // serving thread or process (an RS256/ES256 key on a client's first use) moves it.
+  let keysReadAt = -1;
   const sealListeners = new Set<() => void>();
   vault.onChange((sealed) => {
     keysetVersion++;
@@ -337,8 +340,11 @@ export function createOidcService(deps: ServiceDeps, audit: AuditService, authz:
     /** Private signing JWKs (EdDSA first: the default) and cookie keys; throws vault_sealed. */
     keyset(): OidcKeyset {
       const key = requireUnsealed();
-      if (cachedKeyset && cachedKeyset.version === keysetVersion) return cachedKeyset;
+      const n = store.changes.get("oidc_keys");
+      if (cachedKeyset && cachedKeyset.version === keysetVersion && n === keysReadAt) return cachedKeyset;
+      if (n !== keysReadAt) keysetVersion++;
       if (ensureKeys(key)) keysetVersion++;
+      keysReadAt = store.changes.get("oidc_keys");
       const rows = store.oidc.keys.list();
       const signing: PrivateJwk[] = [];
       const cookieKeys: string[] = [];

@@ -13,12 +13,15 @@
  *   regression means a cloned authenticator and is refused and audited.
  * - Failures count toward the same per-account lockout as password failures.
  *
- * Challenges live in memory for 5 minutes, single use, bounded in number: a restart
- * only makes a ceremony in flight start again.
+ * Challenges live in the database (migration 0005: `pending_entries`, keyed by SHA-256
+ * of the challenge) for 5 minutes, single use (taking one deletes it in the same
+ * statement), bounded in number: with `[server] workers` > 1 the verify step may reach
+ * another serving thread than the options step, and a restart does not lose them.
  */
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import { AppError, assertThat } from "../errors";
 import { verifyPassword } from "../crypto/password";
+import { sha256Hex } from "../crypto/oneTimeSecrets";
 import { newId } from "../crypto/random";
 import type { AccountRow } from "../store/accounts";
 import type { WebauthnCredentialRow } from "../store/onboarding";
@@ -39,7 +42,10 @@ const MAX_CHALLENGES = 10_000;
 const MAX_CREDENTIALS = 20;
 const LOGIN_FAILED = "invalid credentials";
 
-interface Pending { kind: "register" | "login"; accountId: string | null; expires: number }
+interface Pending { kind: "register" | "login"; accountId: string | null }
+/** The pending_entries kind of a challenge. */
+const pendingKind = (k: Pending["kind"]) => `webauthn_${k}`;
+const NO_PAYLOAD = new Uint8Array(0);
 
 /** The challenge a client response carries, read from its clientDataJSON (verified later by the library). */
 function challengeOf(clientDataJSON: string): string | null {
@@ -63,32 +69,27 @@ export type StepUp = (ctx: Ctx, row: AccountRow, currentPassword: string | undef
 export function createWebauthnService(deps: ServiceDeps, audit: AuditService, authz: Authz, tokens: TokenService, stepUp: StepUp) {
   const { store, config, clock, vault } = deps;
   const rp = config.webauthn;
-  const pending = new Map<string, Pending>();
   // Loaded on the first ceremony (idle memory and start time stay as they were); its
   // X.509 dependency needs the Reflect polyfill in place before it loads.
   let loaded: Promise<typeof import("@simplewebauthn/server")> | null = null;
   const lib = () => (loaded ??= import("reflect-metadata").then(() => import("@simplewebauthn/server")));
   const target = (r: AccountRow) => ({ id: r.id, username: r.username });
 
-  function remember(challenge: string, p: Omit<Pending, "expires">): void {
+  function remember(challenge: string, p: Pending): void {
     const now = clock.now();
-    if (pending.size >= MAX_CHALLENGES) {
-      for (const [k, v] of pending) if (v.expires <= now) pending.delete(k);
-      // Still full: drop the oldest (Map keeps insertion order).
-      while (pending.size >= MAX_CHALLENGES) pending.delete(pending.keys().next().value!);
-    }
-    pending.set(challenge, { ...p, expires: now + CHALLENGE_TTL_MS });
+    store.tx(() => store.pending.put({
+      kind: pendingKind(p.kind), key_hash: sha256Hex(challenge), account_id: p.accountId, payload: NO_PAYLOAD,
+      created_at: now, expires_at: now + CHALLENGE_TTL_MS,
+    }, MAX_CHALLENGES));
   }
 
   /** Takes (single use) the pending challenge a response answers; null when unknown or expired. */
   function take(clientDataJSON: string, kind: Pending["kind"]): { challenge: string; p: Pending } | null {
     const challenge = challengeOf(clientDataJSON);
     if (!challenge) return null;
-    const p = pending.get(challenge);
-    if (!p) return null;
-    pending.delete(challenge);
-    if (p.kind !== kind || p.expires <= clock.now()) return null;
-    return { challenge, p };
+    const row = store.pending.take(pendingKind(kind), sha256Hex(challenge));
+    if (!row || row.expires_at <= clock.now()) return null;
+    return { challenge, p: { kind, accountId: row.account_id } };
   }
 
   function selfRow(ctx: Ctx): AccountRow {

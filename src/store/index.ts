@@ -8,6 +8,8 @@ import { createAuditRepo } from "./audit";
 import { createDelegateRepo, createPgAccessRepo } from "./delegates";
 import { createMaintenanceRepo } from "./maintenance";
 import { createOidcRepo } from "./oidcRepo";
+import { createPendingRepo } from "./pending";
+import { createChangeCounters } from "./changeCounters";
 import { createPgCredRepo } from "./pgcreds";
 import { createPolicyRuleRepo } from "./policyRules";
 import { createServerConfigRepo } from "./serverConfig";
@@ -16,6 +18,7 @@ import { createInviteRepo, createRecoveryCodeRepo, createWebauthnRepo } from "./
 import { createGeneration } from "./generation";
 
 export function createStore(db: Database) {
+  const generation = createGeneration(db);
   return {
     db,
     accounts: createAccountRepo(db),
@@ -31,8 +34,12 @@ export function createStore(db: Database) {
     invites: createInviteRepo(db),
     webauthn: createWebauthnRepo(db),
     recoveryCodes: createRecoveryCodeRepo(db),
+    /** Short-lived single-use entries every thread sees (WebAuthn challenges, token downloads). */
+    pending: createPendingRepo(db),
+    /** Per-table change counts kept by triggers (policy rules, OIDC keys), for caches of those tables. */
+    changes: createChangeCounters(db, generation),
     /** Changes whenever any connection commits a change (see generation.ts). */
-    generation: createGeneration(db),
+    generation: generation as () => string,
     /**
      * Runs `fn` in a BEGIN IMMEDIATE transaction: the write lock is taken up front, so a
      * read-then-write never fails with SQLITE_BUSY_SNAPSHOT beside a second process.
@@ -41,6 +48,7 @@ export function createStore(db: Database) {
       return db.transaction(fn).immediate();
     },
     close(): void {
+      generation.close();
       db.close(false);
     },
   };

@@ -4,7 +4,7 @@
  * state and the CSRF key are shared with the other threads (see ./shared.ts).
  * Built as a second entry point of the binary (scripts/build.ts).
  */
-import "../env";
+import { startupDone } from "../env";
 import { createApp, type App } from "../app";
 import { bufferedStderr, createLogger } from "../log";
 import { startServer, type RunningServer } from "../server";
@@ -29,6 +29,7 @@ async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
     });
     server = startServer(app, m.config, { join: true });
     send({ t: "ready" });
+    startupDone();
   } catch (e) {
     app?.close();
     sink.flush();

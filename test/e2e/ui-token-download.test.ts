@@ -59,6 +59,12 @@ test("the issued-token page offers a one-time download: the token once, then 404
   expect(events.length).toBe(1);
   expect(events[0].target).toBe("dl-svc");
   expect(JSON.stringify(events[0])).not.toContain(token);
+  // The request log names the route, never the nonce (a usable link for its 5 minutes).
+  const nonce = link.split("/").pop()!;
+  const deadline = Date.now() + 5_000;
+  while (!s.logs().some((l) => l.includes("/token/download/[redacted]")) && Date.now() < deadline) await Bun.sleep(10);
+  expect(s.logs().filter((l) => l.includes("/token/download/")).length).toBeGreaterThanOrEqual(2);
+  expect(s.logs().some((l) => l.includes(nonce))).toBe(false);
 });
 
 test("another person's nonce, an unknown nonce, and no session: no token", async () => {

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { open, seal, openString, sealString } from "../../src/crypto/aead";
 import { constantTimeEqual } from "../../src/crypto/constantTime";
 import { deriveMasterKey } from "../../src/crypto/kdf";
-import { hashPassword, needsRehash, passwordProblem, verifyPassword } from "../../src/crypto/password";
+import { hashPassword, makeDecoyHash, needsRehash, passwordProblem, verifyPassword } from "../../src/crypto/password";
 import { randomBytes } from "../../src/crypto/random";
 import { matchTotp, newTotpSecret, totpCodeAt, totpUri } from "../../src/crypto/totp";
 
@@ -56,6 +56,29 @@ describe("passwords", () => {
     expect(await verifyPassword("x", "not a hash")).toBe(false);
     expect(needsRehash(h, { time: 2, memoryKiB: 19456 })).toBe(false);
     expect(needsRehash(h, { time: 3, memoryKiB: 65536 })).toBe(true);
+  });
+  test("the decoy hash (made without hashing) has a real hash's shape and costs one real verify", async () => {
+    const p = { time: 2, memoryKiB: 19456 };
+    const real = await hashPassword("a fine long passphrase", p);
+    const decoy = makeDecoyHash(p);
+    const shape = (h: string) => h.replace(/\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/, (m) => m.replace(/[A-Za-z0-9+/]/g, "x"));
+    expect(shape(decoy)).toBe(shape(real));
+    expect(makeDecoyHash(p)).not.toBe(decoy);
+    // Bun.password.verify itself (not the wrapper, which turns a throw into false): a
+    // malformed decoy would throw at once and make unknown-user logins fast.
+    expect(await Bun.password.verify("a fine long passphrase", decoy, "argon2id")).toBe(false);
+    // Interleaved, medians: a decoy that failed to parse would answer in microseconds,
+    // a verify takes milliseconds; 0.3× leaves room for a loaded machine.
+    const real_: number[] = [], decoy_: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      for (const [h, into] of [[real, real_], [decoy, decoy_]] as const) {
+        const t0 = performance.now();
+        await Bun.password.verify("a wrong long passphrase", h, "argon2id");
+        into.push(performance.now() - t0);
+      }
+    }
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[3]!;
+    expect(median(decoy_)).toBeGreaterThan(median(real_) * 0.3);
   });
 });
 

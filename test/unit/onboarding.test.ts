@@ -78,6 +78,7 @@ describe("one-time secrets", () => {
     expect(redactPath(`/invite/${t}`)).toBe("/invite/[redacted]");
     expect(redactPath(`/v1/invites/${t}/accept`)).toBe("/v1/invites/[redacted]/accept");
     expect(redactPath("/v1/accounts")).toBe("/v1/accounts");
+    expect(redactPath(`/token/download/${t}`)).toBe("/token/download/[redacted]");
   });
 });
 
