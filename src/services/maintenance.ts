@@ -119,7 +119,9 @@ export function createMaintenanceService(deps: ServiceDeps, audit: AuditService,
      * (store.maintenance.bulkDeleteMode); then ONE `tokens_pruned` audit row with the
      * totals commits with fsync, which puts every batch before it on disk too. A prune
      * that deletes nothing writes no row; one stopped early (`signal`, or an error after
-     * some batches committed) writes its row with `incomplete: true`.
+     * some batches committed) writes its row with `incomplete: true`. Bulk mode applies
+     * to everything the connection commits meanwhile: call it on a connection of its own
+     * (`mcias db`), never on a serving one.
      */
     async pruneTokens(ctx: Ctx, opts: PruneOptions = {}): Promise<PruneResult> {
       requireOperator(ctx);
