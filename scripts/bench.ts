@@ -22,7 +22,7 @@
  * p99, prune).
  */
 import { Database } from "bun:sqlite";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -357,6 +357,12 @@ async function auditBench() {
   try {
     if (AUDIT_ROWS > 0) await auditQueries();
     if (TOKEN_ROWS > 0) await tokenFigures();
+  } catch (e) {
+    // The server's last words before its directory goes.
+    for (const f of readdirSync(s.dir).filter((n) => n.startsWith("server-") && n.endsWith(".log"))) {
+      console.error(`--- ${f} (last 30 lines)\n${readFileSync(join(s.dir, f), "utf8").trim().split("\n").slice(-30).join("\n")}`);
+    }
+    throw e;
   } finally {
     await s.stop();
     removeDir(s.dir);
@@ -364,11 +370,25 @@ async function auditBench() {
 
   async function tokenFigures() {
     const token = await s.login("admin", ADMIN_PASSWORD);
+    // Bun's fetch may hand a POST a pooled connection the server is closing at its 10 s
+    // idle timeout: ECONNRESET before the request reached the server (oven-sh/bun#35817;
+    // GETs are retried by fetch itself). Such a request is sent again, its wait counted in
+    // full, and the resets reported; any other error fails the bench.
+    let resets = 0;
+    const post = async (path: string, json?: unknown) => {
+      try {
+        return await s.call("POST", path, { token, json });
+      } catch (e) {
+        if ((e as { code?: string }).code !== "ECONNRESET") throw e;
+        resets++;
+        return await s.call("POST", path, { token, json });
+      }
+    };
     // Validate p99 with a real token: 4 concurrent clients, sequential requests each.
     const validate = async (lat: number[], n: number) => {
       for (let i = 0; i < n; i++) {
         const t1 = performance.now();
-        const r = await s.call("POST", "/v1/token/validate", { json: { token } });
+        const r = await post("/v1/token/validate", { token });
         lat.push(performance.now() - t1);
         if (r.body?.valid !== true) throw new Error(`validate ${r.status} ${JSON.stringify(r.body)}`);
       }
@@ -388,17 +408,27 @@ async function auditBench() {
       try { return (d.query("SELECT count(*) AS n FROM tokens WHERE expires_at >= ?").get(new Date().toISOString()) as { n: number }).n; } finally { d.close(); }
     })();
     let probing = true;
-    const probeLoops = (wl: number[], vdl: number[]) => Promise.all([
-      (async () => {
-        while (probing) {
-          const t1 = performance.now();
-          const r = await s.call("POST", `/v1/accounts/${probe.body.id}/token`, { token });
-          wl.push(performance.now() - t1);
-          if (r.status !== 200) throw new Error(`probe write ${r.status} ${JSON.stringify(r.body)}`);
-          await Bun.sleep(5);
+    const failures: string[] = [];
+    // A failed probe is recorded (and fails the bench after the run), not thrown mid-run.
+    const guarded = (what: string, f: () => Promise<void>) => async () => {
+      while (probing) {
+        try {
+          await f();
+        } catch (e) {
+          failures.push(`${what} at ${new Date().toISOString()}: ${(e as Error).message}`);
+          if (failures.length > 20) break;
         }
+        await Bun.sleep(5);
+      }
+    };
+    const probeLoops = (wl: number[], vdl: number[]) => Promise.all([
+      guarded("write", async () => {
+        const t1 = performance.now();
+        const r = await post(`/v1/accounts/${probe.body.id}/token`);
+        wl.push(performance.now() - t1);
+        if (r.status !== 200) throw new Error(`probe write ${r.status} ${JSON.stringify(r.body)}`);
       })(),
-      (async () => { while (probing) { await validate(vdl, 1); await Bun.sleep(5); } })(),
+      guarded("validate", () => validate(vdl, 1))(),
     ]);
     // The same probes for 10 s without a prune: what this machine's fsync and scheduler
     // alone cost a write (the prune's share is the difference).
@@ -416,8 +446,9 @@ async function auditBench() {
     probing = false;
     await loops;
     if (pr.code !== 0) throw new Error(`prune failed: ${pr.stderr}`);
+    if (failures.length) throw new Error(`probe requests failed (${failures.length}; server ${(() => { try { process.kill(s.pid, 0); return "alive"; } catch { return "gone"; } })()}):\n${failures.join("\n")}`);
     const deleted = Number(/deleted (\d+)/.exec(pr.stdout)?.[1] ?? NaN);
-    figure(`bench scale prune: mcias db prune tokens deleted ${deleted} of ${TOKEN_ROWS} rows (${live} live kept) in ${pruneS.toFixed(1)} s beside the running server; longest stall of a concurrent write ${Math.max(...wl).toFixed(1)} ms (p99 ${pct(wl, 99).toFixed(1)} ms over ${wl.length} writes; validate during the prune p99 ${pct(vdl, 99).toFixed(1)} ms) (target longest stall <= 100 ms); the same probe without a prune: longest ${Math.max(...bw).toFixed(1)} ms, p99 ${pct(bw, 99).toFixed(1)} ms`);
+    figure(`bench scale prune: mcias db prune tokens deleted ${deleted} of ${TOKEN_ROWS} rows (${live} live kept) in ${pruneS.toFixed(1)} s beside the running server; longest stall of a concurrent write ${Math.max(...wl).toFixed(1)} ms (p99 ${pct(wl, 99).toFixed(1)} ms over ${wl.length} writes; validate during the prune p99 ${pct(vdl, 99).toFixed(1)} ms) (target longest stall <= 100 ms); the same probe without a prune: longest ${Math.max(...bw).toFixed(1)} ms, p99 ${pct(bw, 99).toFixed(1)} ms${resets ? `; ${resets} probe(s) resent after a keep-alive ECONNRESET` : ""}`);
   }
 
   async function auditQueries() {
