@@ -1,32 +1,38 @@
 /**
  * "Has anything been committed since I last looked?", asked on every authenticated
- * request (services/liveState.ts), so it must be both exact and nearly free.
+ * request (services/liveState.ts), so it must be both exact and cheap.
  *
  * Exact: the answer moves with every commit by ANY connection — another process such
  * as `mcias db`, a raw sqlite3 edit, a second connection here — and with every row this
  * connection writes (even inside a transaction that is later rolled back).
  *
- * Free: in WAL mode every commit appends at least one frame to the WAL and rewrites the
- * WAL-index header in the `-shm` file that all connections map (SQLite's documented
- * WAL-index format: 48 bytes, written to the second copy, a barrier, then the first).
- * Within one WAL its mxFrame only grows; a WAL restart changes its salts (one is
- * incremented, one random). So the first header copy is never the same before and
- * after a commit, and comparing its twelve words from our own view of that mapping
- * costs nanoseconds, where `PRAGMA data_version` opens a read transaction — two
- * fcntl(2) calls, ~5 µs, measured as a third of a forward-auth check's CPU (issue 23).
- * (Its iChange counter alone is NOT enough: a second process that recovers the index
- * restarts it — test/unit/generation.test.ts has that case.) Holding the mapping is
- * safe: SQLite truncates a -shm file only when no process has the database open, and
- * ours has until `close()`, which stops reading first. `total_changes()` (no
- * transaction, no lock) covers this connection's own writes. Without a -shm file (not
- * WAL, or an in-memory database) the PRAGMA answers.
+ * Cheap: in WAL mode every commit appends at least one frame to the WAL and rewrites the
+ * WAL-index header at the start of the `-shm` file every connection maps (SQLite's
+ * documented WAL-index format: 48 bytes, written to the second copy, a barrier, then the
+ * first). Within one WAL its mxFrame only grows; a WAL restart changes its salts (one
+ * incremented, one random). So the first header copy is never the same before and after
+ * a commit. Reading it is one pread(2) of 48 bytes (~0.4 µs), where `PRAGMA
+ * data_version` opens a read transaction — two fcntl(2) calls and a statement, ~5 µs,
+ * measured as a third of a forward-auth check's CPU (issue 23). Its iChange counter
+ * alone is NOT enough: a second process that recovers the index restarts it
+ * (test/unit/generation.test.ts has that case). `total_changes()` (no transaction, no
+ * lock) covers this connection's own writes. Without a -shm file (not WAL, an in-memory
+ * database) the PRAGMA answers.
+ *
+ * The descriptor is never closed before the process exits, deliberately: closing ANY
+ * descriptor of a file drops every POSIX record lock this process holds on it —
+ * SQLite's own locks on the -shm file included — after which another process may
+ * re-initialise the index under our connection (a first version mapped the file with
+ * Bun.mmap, which closes its descriptor; test/security/audit-chain.test.ts's kill -9
+ * restarts then crashed the server with SIGBUS). SQLite keeps its per-process inode
+ * table for the same reason. One descriptor per open store: one per serving thread.
  */
 import type { Database } from "bun:sqlite";
-import { existsSync } from "node:fs";
+import { existsSync, openSync, readSync } from "node:fs";
 
 export interface Generation {
   (): string;
-  /** Stops reading the -shm mapping (before the connection closes). */
+  /** Stops reading the -shm file (the connection is closing). */
   close(): void;
 }
 
@@ -39,23 +45,23 @@ export function createGeneration(db: Database): Generation {
     return `d${r.v}:${r.c}`;
   };
   const shmPath = db.filename && db.filename !== ":memory:" ? `${db.filename}-shm` : "";
-  let header: Uint32Array | null = null;
+  let fd: number | null = null;
   const walMode = db.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()?.journal_mode === "wal";
   if (walMode && shmPath && existsSync(shmPath)) {
-    // A read of the database makes sure our connection has opened (and so holds) the -shm file.
+    // A read makes sure our connection has opened and initialised the -shm file first.
     pragma.get();
     try {
-      const bytes = Bun.mmap(shmPath, { size: 64 });
-      // Byte 12 is isInit: the header is live (it is, after the read above).
-      if (bytes.byteLength >= 48 && bytes[12] === 1) header = new Uint32Array(bytes.buffer, bytes.byteOffset, 12);
+      fd = openSync(shmPath, "r");
     } catch {
-      header = null; // no mapping on this platform: the PRAGMA answers
+      fd = null; // unreadable: the PRAGMA answers
     }
   }
+  const header = new Uint32Array(12);
+  const bytes = new Uint8Array(header.buffer);
   const seen = new Uint32Array(12);
   let epoch = 0;
   const gen = (() => {
-    if (!header) return viaPragma();
+    if (fd === null || readSync(fd, bytes, 0, 48, 0) !== 48 || bytes[12] !== 1) return viaPragma();
     let moved = false;
     for (let i = 0; i < 12; i++) {
       const w = header[i]!;
@@ -65,6 +71,7 @@ export function createGeneration(db: Database): Generation {
     if (moved) epoch++;
     return `w${epoch}:${own.get()!.c}`;
   }) as Generation;
-  gen.close = () => { header = null; };
+  // Stops reading; the descriptor stays open (see above).
+  gen.close = () => { fd = null; };
   return gen;
 }

@@ -24,6 +24,25 @@ describe("store generation", () => {
     expect(gen().startsWith("w")).toBe(true);
   });
 
+  test("watching the header never drops SQLite's own locks on the -shm file", () => {
+    // SQLite holds a shared "dead man switch" lock on byte 128 of the -shm file while the
+    // database is open; a process that can lock it exclusively believes nobody has the
+    // database open and re-initialises the index under us (SIGBUS). Closing any
+    // descriptor of the file would drop that lock for the whole process.
+    for (let i = 0; i < 3; i++) gen();
+    const script = [
+      "import fcntl, os",
+      `fd = os.open(${JSON.stringify(path + "-shm")}, os.O_RDWR)`,
+      "try:",
+      "    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 128)",
+      "    print('free')",
+      "except OSError:",
+      "    print('held')",
+    ].join("\n");
+    const probe = Bun.spawnSync(["python3", "-c", script]);
+    expect(probe.stdout.toString().trim()).toBe("held");
+  });
+
   test("unchanged while nothing is written, by reads from anywhere", () => {
     const a = gen();
     db.query("SELECT count(*) FROM accounts").get();
