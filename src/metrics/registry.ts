@@ -45,11 +45,10 @@ export function createRegistry() {
     });
     return {
       inc(labels = {}, by = 1) {
-        const values = labelNames.map((l) => labels[l] ?? "");
-        const key = values.join("\u0000");
+        const key = seriesKey(labelNames, labels);
         const s = series.get(key);
         if (s) s.n += by;
-        else series.set(key, { values, n: by });
+        else series.set(key, { values: labelNames.map((l) => labels[l] ?? ""), n: by });
       },
     };
   }
@@ -86,12 +85,12 @@ export function createRegistry() {
     });
     return {
       observe(labels, value) {
-        const values = labelNames.map((l) => labels[l] ?? "");
-        const key = values.join("\u0000");
+        const key = seriesKey(labelNames, labels);
         let s = series.get(key);
-        if (!s) { s = { values, counts: bounds.map(() => 0), sum: 0, n: 0 }; series.set(key, s); }
-        const i = bounds.findIndex((b) => value <= b);
-        if (i >= 0) s.counts[i]! += 1;
+        if (!s) { s = { values: labelNames.map((l) => labels[l] ?? ""), counts: bounds.map(() => 0), sum: 0, n: 0 }; series.set(key, s); }
+        let i = 0;
+        while (i < bounds.length && value > bounds[i]!) i++;
+        if (i < bounds.length) s.counts[i]! += 1;
         s.sum += value;
         s.n += 1;
       },
@@ -113,3 +112,10 @@ export function createRegistry() {
 }
 
 export type Registry = ReturnType<typeof createRegistry>;
+
+/** The map key of one series: its label values joined (no arrays: this runs per request). */
+function seriesKey(labelNames: readonly string[], labels: Record<string, string | undefined>): string {
+  let key = "";
+  for (let i = 0; i < labelNames.length; i++) key += (i ? "\u0000" : "") + (labels[labelNames[i]!] ?? "");
+  return key;
+}
