@@ -64,9 +64,21 @@ export const REQUEST_MSG = "request";
 export function createLogger(opts: { level?: LogLevel; write?: (line: string) => void; sink?: LogSink } = {}): Logger {
   const min = ORDER[opts.level ?? ((Bun.env.MCIAS_LOG_LEVEL as LogLevel | undefined) ?? "info")] ?? 20;
   const sink = opts.sink ?? (opts.write ? { now: opts.write, defer: opts.write, flush() {} } : bufferedStderr());
+  // The timestamp is formatted once per millisecond, not once per line.
+  let lastMs = -1;
+  let lastIso = "";
   const emit = (level: LogLevel) => (msg: string, f?: LogFields) => {
     if (ORDER[level] < min) return;
-    const line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...f });
+    const ms = Date.now();
+    if (ms !== lastMs) { lastMs = ms; lastIso = new Date(ms).toISOString(); }
+    // The same object as {time, level, msg, ...f}, without building it: fields that would
+    // replace one of the first three take the general path.
+    let line: string;
+    if (f && ("time" in f || "level" in f || "msg" in f)) line = JSON.stringify({ time: lastIso, level, msg, ...f });
+    else {
+      const rest = f ? JSON.stringify(f) : "{}";
+      line = `{"time":"${lastIso}","level":"${level}","msg":${JSON.stringify(msg)}${rest === "{}" ? "}" : "," + rest.slice(1)}`;
+    }
     if (msg === REQUEST_MSG) sink.defer(line);
     else sink.now(line);
   };

@@ -47,7 +47,8 @@ export function startServer(app: App, config: Config, opts: { join?: boolean } =
     const ip = resolveClientIp(peer, incoming.headers.get("x-forwarded-for"), isTrusted);
     let res: Response;
     try {
-      const req = await limitBody(incoming);
+      const limited = limitBody(incoming);
+      const req = limited instanceof Promise ? await limited : limited;
       if (req instanceof Response) res = req;
       else res = await app.handle(req, { ip, viaTrustedProxy: peer !== null && isTrusted(peer), path });
     } catch (e) {

@@ -7,13 +7,19 @@ import { errorResponse } from "./errorResponse";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
-export async function limitBody(req: Request): Promise<Request | Response> {
+export function limitBody(req: Request): Request | Response | Promise<Request | Response> {
+  // Synchronous when nothing must be read (no body, or a declared length): no promise
+  // and microtask per request on the hot path.
   if (!req.body) return req;
   const declared = req.headers.get("content-length");
   if (declared !== null) {
     return Number(declared) > MAX_BODY_BYTES ? errorResponse("payload_too_large", "request body over 64 KiB") : req;
   }
-  const reader = req.body.getReader();
+  return readLimited(req, req.body);
+}
+
+async function readLimited(req: Request, body: ReadableStream<Uint8Array>): Promise<Request | Response> {
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
