@@ -190,7 +190,7 @@ export function createAuthService(deps: ServiceDeps, audit: AuditService, authz:
       assertThat(p, "unauthorized");
       // Read through the live-state cache: exact (any commit anywhere drops it), and the
       // authentication of this same request has just loaded the account.
-      const a = live.account(p.id);
+      const a = live.account(p.id, p.generation);
       assertThat(a && a.acct.status === "active", "unauthorized");
       return toAccountView(a.acct, a.roles, a.tags);
     },

@@ -20,7 +20,7 @@ export function createAuthz(deps: ServiceDeps, cache: PolicyCache, audit: AuditS
   const { store, clock } = deps;
 
   function decide(p: Principal, action: Action, resource: Resource): Decision {
-    return evaluate({ subject: subjectOf(p), action, resource }, cache.rules(), clock.now());
+    return evaluate({ subject: subjectOf(p), action, resource }, cache.rules(p.generation), clock.now());
   }
 
   function auditDeny(ctx: Ctx, action: Action, resource: Resource, d: Decision): void {

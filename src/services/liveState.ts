@@ -12,7 +12,11 @@ import type { AccountRow } from "../store/accounts";
 import type { TokenRow } from "../store/tokens";
 
 export interface LiveAccount { acct: AccountRow; roles: string[]; tags: string[] }
-export interface LiveState { row: TokenRow | null; acct: AccountRow | null; roles: string[] }
+export interface LiveState {
+  row: TokenRow | null; acct: AccountRow | null; roles: string[]; tags: string[];
+  /** The store generation this state was read at (see Principal.generation). */
+  generation: string;
+}
 
 const MAX_ENTRIES = 10_000;
 
@@ -27,6 +31,7 @@ export function createLiveStateCache(store: Store) {
       accounts.clear();
       seen = gen;
     }
+    return gen;
   };
   const loadAccount = (id: string): LiveAccount | null => {
     let a = accounts.get(id);
@@ -46,7 +51,7 @@ export function createLiveStateCache(store: Store) {
   return {
     /** A token row with its account and roles as they are in the database now. */
     get(jti: string): LiveState {
-      fresh();
+      const generation = fresh();
       let row = tokens.get(jti);
       if (row === undefined) {
         row = store.tokens.get(jti) ?? null;
@@ -55,11 +60,15 @@ export function createLiveStateCache(store: Store) {
         tokens.set(jti, row);
       }
       const a = row ? loadAccount(row.account_id) : null;
-      return { row, acct: a?.acct ?? null, roles: a?.roles ?? [] };
+      return { row, acct: a?.acct ?? null, roles: a?.roles ?? [], tags: a?.tags ?? [], generation };
     },
-    /** An account with its roles and tags as they are in the database now. */
-    account(id: string): LiveAccount | null {
-      fresh();
+    /**
+     * An account with its roles and tags as they are in the database now — or, given
+     * the generation this request already read (Principal.generation), as of then
+     * without reading it again when nothing has moved since.
+     */
+    account(id: string, knownGeneration?: string): LiveAccount | null {
+      if (knownGeneration === undefined || knownGeneration !== seen) fresh();
       return loadAccount(id);
     },
   };

@@ -17,9 +17,9 @@ export function createPolicyCache(store: Store) {
   let readAt = -1;
   return {
     /** Built-ins first, then stored rules; rebuilt after any change to the table. */
-    rules(): readonly Rule[] {
+    rules(knownGeneration?: string): readonly Rule[] {
       // The counter first: a change landing between the two reads only causes one more reread.
-      const n = store.changes.get("policy_rules");
+      const n = store.changes.get("policy_rules", knownGeneration);
       if (!rules || n !== readAt) {
         rules = Object.freeze([...BUILTIN_RULES, ...store.policyRules.list().map(ruleFromRow)]);
         readAt = n;

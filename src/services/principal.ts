@@ -16,6 +16,13 @@ export interface Principal {
   /** The presented token's last primary authentication (ms) and audience (SPEC §18). */
   authTime?: number;
   audience?: string;
+  /**
+   * The store generation (store.generation()) at which this caller's state was read:
+   * caches consulted later in the same request (policy rules, the account) compare
+   * with it instead of reading the generation again — one read per request, and every
+   * answer as of that read or newer.
+   */
+  generation?: string;
 }
 
 /** Who is acting, from where. `mcias db` acts as a principal-less "mcias-db" actor. */

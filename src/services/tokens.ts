@@ -102,7 +102,7 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService, authz
     }
     // Token row, account and roles as they are in the database now (liveState.ts: read
     // again whenever anything anywhere has committed since they were read).
-    const { row, acct, roles } = live.get(claims.jti);
+    const { row, acct, roles, tags, generation } = live.get(claims.jti);
     if (!row || row.revoked_at !== null || row.account_id !== claims.sub) throw new TokenRejected("revoked or unknown");
     if (Date.parse(row.expires_at) <= clock.now()) throw new TokenRejected("expired");
     if (!acct || acct.status !== "active") throw new TokenRejected("account not active");
@@ -121,7 +121,7 @@ export function createTokenService(deps: ServiceDeps, audit: AuditService, authz
       account: acct,
       principal: {
         id: acct.id, username: acct.username, account_type: acct.account_type, status: acct.status,
-        roles, get tags() { return live.account(acct.id)?.tags ?? []; },
+        roles, tags, generation,
         jti: claims.jti, tokenIssuedAt: claims.iat * 1000, tokenExpiresAt: claims.exp * 1000,
         authTime: authTimeMs, ...(claims.aud !== undefined ? { audience: claims.aud } : {}),
       },

@@ -16,10 +16,13 @@ export function createChangeCounters(db: Database, generation: () => string) {
   const known = new Map<CountedTable, number>();
   let seen = "";
   return {
-    /** The table's change count (any change anywhere moves it; never moves back). */
-    get(table: CountedTable): number {
+    /**
+     * The table's change count (any change anywhere moves it; never moves back). With
+     * the generation this request already read, no second read while nothing moved.
+     */
+    get(table: CountedTable, knownGeneration?: string): number {
       // The generation first: a commit landing between the two reads only costs one more read.
-      const g = generation();
+      const g = knownGeneration !== undefined && knownGeneration === seen ? seen : generation();
       if (g !== seen) {
         known.clear();
         seen = g;
