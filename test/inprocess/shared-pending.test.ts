@@ -123,14 +123,20 @@ async function failReasons(h: InProcess): Promise<unknown[]> {
   return (r.body.events as { details: Record<string, unknown> }[]).map((e) => e.details.reason);
 }
 
+/** A human with a session on `h`, a software authenticator, and registration options asked of `h`. */
+async function registrationBegun(h: InProcess, username: string) {
+  const password = `${username}-password-123`;
+  const userId = await h.human(username, { password });
+  const tok = await h.login(username, password);
+  const auth = new SoftAuthenticator("mcias.test", "https://mcias.test");
+  const ro = await h.call("POST", "/v1/auth/webauthn/register/options", { token: tok, json: { current_password: password } });
+  return { userId, tok, auth, ro };
+}
+
 describe("WebAuthn ceremonies across threads", () => {
   test("registration begun on A is accepted on B, once; login begun on B is accepted on A, once", async () => {
     const { a, b } = await pair();
-    const userId = await a.human("xt-pk", { password: "xt-pk-password-123" });
-    const tok = await a.login("xt-pk", "xt-pk-password-123");
-    const auth = new SoftAuthenticator("mcias.test", "https://mcias.test");
-
-    const ro = await a.call("POST", "/v1/auth/webauthn/register/options", { token: tok, json: { current_password: "xt-pk-password-123" } });
+    const { userId, tok, auth, ro } = await registrationBegun(a, "xt-pk");
     expect(ro.status).toBe(200);
     expect(ro.body.rp.id).toBe("mcias.test");
     const created = auth.create(ro.body.challenge);
@@ -159,10 +165,7 @@ describe("WebAuthn ceremonies across threads", () => {
 
   test("a challenge from A expires on B's clock as well", async () => {
     const { a, b } = await pair();
-    const userId = await a.human("xt-pk2", { password: "xt-pk2-password-123" });
-    const tok = await a.login("xt-pk2", "xt-pk2-password-123");
-    const auth = new SoftAuthenticator("mcias.test", "https://mcias.test");
-    const ro = await a.call("POST", "/v1/auth/webauthn/register/options", { token: tok, json: { current_password: "xt-pk2-password-123" } });
+    const { userId, tok, auth, ro } = await registrationBegun(a, "xt-pk2");
     expect((await b.call("POST", "/v1/auth/webauthn/register/verify", { token: tok, json: { response: auth.create(ro.body.challenge) } })).status).toBe(201);
     const lo = await a.call("POST", "/v1/auth/webauthn/login/options", { json: {} });
     advanceBoth(5 * 60_000 + 1, a, b);
